@@ -1,0 +1,121 @@
+"""Symbolic dimensions: names (``"m"``), integers, and products (``"m*p"``).
+
+Shape checks compare dimensions through :func:`dims_equal`.  While shapes are
+being inferred (see :mod:`matcalc.infer`), a :class:`Unifier` is active and
+placeholder dimensions (``"?3"``) are unified instead of compared.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+Dim = int | str
+Shape = tuple[Dim, ...]
+
+_active: contextvars.ContextVar[Unifier | None] = contextvars.ContextVar("unifier", default=None)
+
+
+def is_placeholder(d: Dim) -> bool:
+    return isinstance(d, str) and d.startswith("?")
+
+
+class Unifier:
+    """Union-find over dimensions; concrete dimensions are preferred as representatives."""
+
+    def __init__(self) -> None:
+        self.parent: dict[Dim, Dim] = {}
+        self.counter = 0
+
+    def fresh(self) -> str:
+        self.counter += 1
+        return f"?{self.counter}"
+
+    def find(self, d: Dim) -> Dim:
+        root = d
+        while root in self.parent:
+            root = self.parent[root]
+        while d in self.parent and self.parent[d] != root:  # path compression
+            self.parent[d], d = root, self.parent[d]
+        return root
+
+    def unify(self, a: Dim, b: Dim) -> bool:
+        a, b = self.find(a), self.find(b)
+        if a == b:
+            return True
+        if is_placeholder(a):
+            self.parent[a] = b
+            return True
+        if is_placeholder(b):
+            self.parent[b] = a
+            return True
+        return False
+
+    def resolve(self, d: Dim) -> Dim:
+        d = self.find(d)
+        if isinstance(d, str) and "*" in d:
+            return product_dim(self.resolve(f) for f in d.split("*"))
+        return d
+
+
+@contextmanager
+def unifying(unifier: Unifier) -> Iterator[Unifier]:
+    token = _active.set(unifier)
+    try:
+        yield unifier
+    finally:
+        _active.reset(token)
+
+
+def dims_equal(a: Dim, b: Dim) -> bool:
+    if a == b:
+        return True
+    u = _active.get()
+    return u is not None and u.unify(a, b)
+
+
+def shapes_equal(a: Shape, b: Shape) -> bool:
+    return len(a) == len(b) and all(dims_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def product_dim(factors: Iterable[Dim]) -> Dim:
+    """The dimension of a product of sizes: ints multiply, names join with ``*``."""
+    number = 1
+    names: list[str] = []
+    for f in factors:
+        if isinstance(f, int):
+            number *= f
+        else:
+            names.extend(f.split("*"))
+    if not names:
+        return number
+    if number != 1:
+        names.insert(0, str(number))
+    return "*".join(names)
+
+
+def format_dim(d: Dim) -> str:
+    return str(d)
+
+
+def format_shape(shape: Shape) -> str:
+    """``(m, n)`` → ``m×n``; scalars are ``scalar``."""
+    if not shape:
+        return "scalar"
+    return "×".join(f"({d})" if isinstance(d, str) and "*" in d else str(d) for d in shape)
+
+
+def dim_value(d: Dim, sizes: dict[str, int]) -> int | None:
+    """The size of ``d`` given sizes of named dimensions, or None if unknown."""
+    if isinstance(d, int):
+        return d
+    total = 1
+    for f in d.split("*"):
+        if f.isdigit():
+            total *= int(f)
+        elif f in sizes:
+            total *= sizes[f]
+        else:
+            return None
+    return total

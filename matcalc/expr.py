@@ -1,0 +1,153 @@
+"""The expression node: immutable, hash-consed, with a symbolic shape.
+
+Every expression — parsed, derived or simplified — is an :class:`Expr` built
+through :func:`make`, which returns the existing node for an equal one.  Equal
+expressions are therefore the same object, equality is identity, and shared
+subexpressions are stored once, so derivatives of deep compositions stay small.
+
+Graphs are walked with explicit stacks (:func:`postorder`), never recursion, so
+depth is limited by memory, not by Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Container, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from .dims import Shape
+
+Number = int | Fraction
+
+
+@dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
+class Expr:
+    """One node: operator name, operands, parameters (``attrs``) and shape.
+
+    ``attrs`` holds the parameters that are not expressions: a variable's name
+    and structure, a constant's value, a function's name, an einsum spec.
+    """
+
+    op: str
+    args: tuple[Expr, ...]
+    attrs: tuple[Any, ...]
+    shape: Shape
+
+    # -- conveniences ---------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def name(self) -> str:
+        """The name of a variable (``op == "var"``)."""
+        if self.op != "var":
+            raise AttributeError(f"a {self.op} node has no name")
+        return str(self.attrs[0])
+
+    @property
+    def structure(self) -> str:
+        """``""``, ``"symmetric"`` or ``"spd"`` for variables; ``""`` otherwise."""
+        return str(self.attrs[1]) if self.op == "var" else ""
+
+    @property
+    def value(self) -> Number:
+        if self.op != "const":
+            raise AttributeError(f"a {self.op} node has no value")
+        return self.attrs[0]  # type: ignore[no-any-return]
+
+    def variables(self) -> dict[str, Expr]:
+        """The variables of the expression by name, in order of first appearance."""
+        found: dict[str, Expr] = {}
+        for node in postorder(self):
+            if node.op == "var":
+                found.setdefault(node.name, node)
+        return found
+
+    def __str__(self) -> str:
+        from .printing.text import to_text
+
+        return to_text(self)
+
+    def __repr__(self) -> str:
+        return f"Expr({str(self)!r}, shape={self.shape!r})"
+
+    def latex(self, **options: Any) -> str:
+        from .printing.latex import to_latex
+
+        return to_latex(self, **options)
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex()}$"
+
+    def __reduce__(self) -> tuple[Callable[..., Expr], tuple[Any, ...]]:
+        return (make, (self.op, self.args, self.attrs, self.shape))
+
+    def __copy__(self) -> Expr:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Expr:
+        return self
+
+
+_interned: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = weakref.WeakValueDictionary()
+
+
+def make(op: str, args: tuple[Expr, ...], attrs: tuple[Any, ...], shape: Shape) -> Expr:
+    """The unique node with these fields (raw: no checks, no canonicalisation)."""
+    key = (op, tuple(map(id, args)), _attrs_key(attrs), shape)
+    node = _interned.get(key)
+    if node is None:
+        node = Expr(op, args, attrs, shape)
+        _interned[key] = node
+    return node
+
+
+def _attrs_key(attrs: tuple[Any, ...]) -> tuple[Any, ...]:
+    # 1 == 1.0 == Fraction(1) hash alike; keep the type so distinct values stay distinct
+    return tuple((type(a).__name__, a) for a in attrs)
+
+
+def postorder(root: Expr, known: Container[int] = ()) -> Iterator[Expr]:
+    """Every distinct node of the DAG once, operands before the nodes that use them.
+
+    Nodes whose id is in ``known`` are neither yielded nor descended into.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[Expr, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            yield node
+            continue
+        if id(node) in seen or id(node) in known:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for arg in reversed(node.args):
+            if id(arg) not in seen:
+                stack.append((arg, False))
+
+
+def count_nodes(root: Expr) -> int:
+    """The number of distinct nodes in the DAG."""
+    return sum(1 for _ in postorder(root))
+
+
+def rebuild(root: Expr, visit: Callable[[Expr, tuple[Expr, ...]], Expr]) -> Expr:
+    """Map a DAG bottom-up: ``visit(node, new_args)`` gives each node's replacement."""
+    done: dict[int, Expr] = {}
+    for node in postorder(root):
+        done[id(node)] = visit(node, tuple(done[id(a)] for a in node.args))
+    return done[id(root)]
+
+
+def depends_on(root: Expr, names: set[str]) -> set[int]:
+    """Ids of the nodes of ``root`` that depend on any variable in ``names``."""
+    hits: set[int] = set()
+    for node in postorder(root):
+        if (node.op == "var" and node.name in names) or any(id(a) in hits for a in node.args):
+            hits.add(id(node))
+    return hits

@@ -1,0 +1,242 @@
+"""Numbers: ``evaluate`` and ``to_numpy`` (SPEC section 4), one NumPy rule per operator.
+
+Dimensions are read off the arrays given for the variables and checked against
+the declared shapes; the graph is evaluated bottom-up, each distinct node once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .dims import Shape, dim_value, format_shape
+from .elementwise import lookup
+from .errors import ShapeError
+from .expr import Expr, postorder
+
+Array = Any
+
+
+# ----------------------------------------------------------------------------------------
+# binding values and dimensions
+
+
+def bind(expr: Expr, values: Mapping[str, Any]) -> tuple[dict[str, Array], dict[str, int]]:
+    """Arrays for the variables of ``expr`` and the sizes of its named dimensions."""
+    if not isinstance(values, Mapping):
+        raise ShapeError("values must be a dict from variable name to array")
+    arrays: dict[str, Array] = {}
+    sizes: dict[str, int] = {}
+    seen_from: dict[str, str] = {}
+    variables = expr.variables()
+    for name, node in variables.items():
+        if name not in values:
+            raise ShapeError(f"no value given for variable {name} "
+                             f"({format_shape(node.shape)})")
+        try:
+            a = np.asarray(values[name], dtype=float)
+        except (TypeError, ValueError):
+            raise ShapeError(f"the value of {name} is not an array of numbers") from None
+        if a.ndim != node.ndim:
+            raise ShapeError(f"{name} should have shape {format_shape(node.shape)} "
+                             f"but the array has shape {a.shape}")
+        for d, n in zip(node.shape, a.shape, strict=True):
+            if isinstance(d, int):
+                if d != n:
+                    raise ShapeError(f"{name} should have shape {format_shape(node.shape)} "
+                                     f"but the array has shape {a.shape}")
+            elif "*" not in d:
+                if d in sizes and sizes[d] != n:
+                    raise ShapeError(f"dimension {d} is {sizes[d]} for {seen_from[d]} but "
+                                     f"{n} for {name}")
+                sizes[d] = n
+                seen_from.setdefault(d, name)
+        arrays[name] = a
+    for name, node in variables.items():  # product dimensions, once their factors are known
+        for d, n in zip(node.shape, arrays[name].shape, strict=True):
+            if isinstance(d, str) and "*" in d:
+                want = dim_value(d, sizes)
+                if want is not None and want != n:
+                    raise ShapeError(f"{name} should have {d} = {want} entries along an axis, "
+                                     f"not {n}")
+    for node in postorder(expr):  # dimensions that no variable fixes
+        for d in node.shape:
+            if isinstance(d, str):
+                for part in d.split("*"):
+                    if not part.isdigit() and part not in sizes and part in values:
+                        sizes[part] = int(values[part])
+        if node.op == "dim" and node.attrs[0] not in sizes:
+            name = node.attrs[0]
+            if name in values:
+                sizes[name] = int(values[name])
+            else:
+                raise ShapeError(f"the size of dimension {name} is not known: no array "
+                                 "has it; give it in the values")
+    return arrays, sizes
+
+
+def concrete(shape: Shape, sizes: dict[str, int]) -> tuple[int, ...]:
+    out = []
+    for d in shape:
+        v = dim_value(d, sizes)
+        if v is None:
+            raise ShapeError(f"the size of dimension {d} is not known: give it in the values")
+        out.append(v)
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------------------
+# one NumPy rule per operator
+
+
+def _matmul2(a: Array, b: Array) -> Array:
+    if a.ndim == 1 and b.ndim == 2 and b.shape[0] == 1 and a.shape[0] != 1:
+        return np.multiply.outer(a, b[0])
+    out = a @ b
+    if a.ndim == 2 and a.shape[0] == 1 and b.ndim == 1:
+        return out[0]
+    return out
+
+
+def _matmul(*xs: Array) -> Array:
+    out = xs[0]
+    for x in xs[1:]:
+        out = _matmul2(out, x)
+    return out
+
+
+def _transpose(a: Array) -> Array:
+    if a.ndim == 1:
+        return a.reshape(1, -1)
+    if a.shape[0] == 1 and a.ndim == 2:
+        return a.reshape(-1)
+    return a.T
+
+
+def _softmax(x: Array) -> Array:
+    z = np.exp(x - np.max(x))
+    return z / np.sum(z)
+
+
+def _logsumexp(x: Array) -> Array:
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def _ismax(x: Array) -> Array:
+    out = np.zeros_like(x, dtype=float)
+    out.flat[int(np.argmax(x))] = 1.0
+    return out
+
+
+def _fn(name: str) -> Callable[[Array], Array]:
+    entry = lookup(name)
+    assert entry is not None
+    return entry.numpy
+
+
+def _mul(*xs: Array) -> Array:
+    out = xs[0]
+    for x in xs[1:]:
+        out = out * x
+    return out
+
+
+def _add(*xs: Array) -> Array:
+    out = xs[0]
+    for x in xs[1:]:
+        out = out + x
+    return out
+
+
+def _power(b: Array, p: Array) -> Array:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.power(b, p)
+
+
+NUMPY: dict[str, Callable[..., Array]] = {
+    "add": _add,
+    "mul": _mul,
+    "pow": _power,
+    "matmul": _matmul,
+    "transpose": _transpose,
+    "sum": np.sum,
+    "norm": lambda a: np.linalg.norm(a.reshape(-1)),
+    "norm1": lambda a: np.sum(np.abs(a)),
+    "norminf": lambda a: np.max(np.abs(a)),
+    "tr": np.trace,
+    "det": np.linalg.det,
+    "logdet": lambda a: np.linalg.slogdet(a)[1],
+    "inv": np.linalg.inv,
+    "diag": np.diag,
+    "diagpart": lambda a: np.diag(a).copy(),
+    "softmax": _softmax,
+    "logsumexp": _logsumexp,
+    "ismax": _ismax,
+    "kron": np.kron,
+    "vec": lambda a: a.reshape(-1, order="F"),
+}
+
+
+def _leaf(node: Expr, arrays: dict[str, Array], sizes: dict[str, int]) -> Array:
+    op = node.op
+    if op == "const":
+        return np.float64(node.attrs[0])
+    if op == "var":
+        return arrays[node.attrs[0]]
+    if op == "dim":
+        return np.float64(sizes[node.attrs[0]])
+    if op == "zeros":
+        return np.zeros(concrete(node.shape, sizes))
+    if op == "ones":
+        return np.ones(concrete(node.shape, sizes))
+    if op == "eye":
+        return np.eye(concrete(node.shape, sizes)[0])
+    raise TypeError(f"no leaf rule for {op}")
+
+
+def _apply(node: Expr, args: list[Array], sizes: dict[str, int]) -> Array:
+    op = node.op
+    if op == "fn":
+        with np.errstate(all="ignore"):
+            return _fn(node.attrs[0])(args[0])
+    if op == "einsum":
+        return np.einsum(node.attrs[0], *args, optimize=len(args) > 2)
+    if op == "unvec":
+        return args[0].reshape(concrete(node.shape, sizes), order="F")
+    return NUMPY[op](*args)
+
+
+def evaluate(expr: Expr, values: Mapping[str, Any]) -> Array:
+    """The value of ``expr`` as a NumPy array (or NumPy scalar) of its concrete shape."""
+    return to_numpy(expr)(**dict(values))
+
+
+def to_numpy(expr: Expr) -> Callable[..., Array]:
+    """A function of the variables (keyword arguments) computing ``expr`` with NumPy."""
+    if not isinstance(expr, Expr):
+        raise TypeError("to_numpy needs an expression")
+    order = list(postorder(expr))
+    index = {id(n): i for i, n in enumerate(order)}
+    plan = [(n, [index[id(a)] for a in n.args]) for n in order]
+
+    def run(**values: Any) -> Array:
+        arrays, sizes = bind(expr, values)
+        results: list[Array] = []
+        with np.errstate(all="ignore"):
+            for node, arg_ids in plan:
+                if arg_ids:
+                    results.append(_apply(node, [results[i] for i in arg_ids], sizes))
+                else:
+                    results.append(_leaf(node, arrays, sizes))
+        out = results[-1]
+        want = concrete(expr.shape, sizes)
+        out = np.asarray(out, dtype=float)
+        if out.shape != want:
+            out = np.broadcast_to(out, want).copy()
+        return out[()] if out.ndim == 0 else out
+
+    run.__doc__ = f"NumPy value of {expr}"
+    return run

@@ -1,0 +1,281 @@
+"""Text → raw syntax tree, with Lark and the grammar in ``grammar/matcalc.lark``.
+
+The raw tree records what was written and where (for error carets); it has no
+shapes yet.  :mod:`matcalc.infer` turns it into a typed expression.  Nothing in
+the input is ever evaluated as Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import lark
+from lark import Lark, Token, Tree
+
+from .errors import ParseError
+
+MAX_LENGTH = 200_000  # characters
+MAX_DEPTH = 5_000  # nesting of operators and parentheses
+
+
+@dataclass(eq=False)
+class Raw:
+    """A node of the raw tree: ``kind`` is the grammar alias (add, call, name, ...)."""
+
+    kind: str
+    children: list[Raw] = field(default_factory=list)
+    value: Any = None  # the name, number text or string
+    pos: int = 0  # where to point in the text (the operator, or the start)
+
+
+@dataclass
+class Declaration:
+    name: str
+    kind: str  # scalar, vector, matrix, symmetric, spd
+    dims: list[str | int]
+    pos: int
+
+
+@dataclass
+class Definition:
+    name: str
+    body: Raw
+    pos: int
+
+
+@dataclass
+class Parsed:
+    expr: Raw
+    declarations: list[Declaration]
+    definitions: list[Definition]
+
+
+def grammar_text() -> str:
+    """The grammar: package data when installed, ``grammar/`` in a source checkout."""
+    try:
+        return resources.files("matcalc.grammar").joinpath("matcalc.lark").read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return (Path(__file__).resolve().parent.parent / "grammar" / "matcalc.lark").read_text(
+            "utf-8")
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    grammar = grammar_text()
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def parse_text(text: str) -> Parsed:
+    if not isinstance(text, str):
+        raise ParseError(f"an expression must be a string, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"the expression is {len(text)} characters long; "
+                         f"the limit is {MAX_LENGTH} characters")
+    if not text.strip():
+        raise ParseError("the expression is empty", text, 0)
+    _check_depth(text)
+    try:
+        tree = _lark().parse(text)
+    except lark.exceptions.UnexpectedInput as e:
+        raise _friendly(e, text) from None
+    except RecursionError:  # pragma: no cover - guarded by _check_depth
+        raise ParseError(f"the expression is nested too deeply (limit {MAX_DEPTH})") from None
+    return _convert(tree, text)
+
+
+def _check_depth(text: str) -> None:
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ParseError(f"parentheses are nested more than {MAX_DEPTH} deep, "
+                                 "the limit", text, i)
+        elif ch == ")":
+            depth -= 1
+
+
+# ----------------------------------------------------------------------------------------
+# Lark errors → messages that point at the input
+
+_TERMINAL_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "INT": "an integer",
+    "POW": "'^'", "$END": "the end of the input",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    try:
+        pattern = _lark().get_terminal(name).pattern
+    except KeyError:
+        return name
+    if isinstance(pattern, lark.lexer.PatternStr):
+        return f"'{pattern.value}'"
+    return name.lower()
+
+
+def _unclosed_paren(text: str, upto: int) -> tuple[int, str] | None:
+    """The innermost '(' before ``upto`` that is not closed, and what it opens."""
+    stack: list[int] = []
+    in_string = False
+    for i, ch in enumerate(text[:upto]):
+        if ch == '"':
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            stack.pop()
+    if not stack:
+        return None
+    at = stack[-1]
+    start = at
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    return at, text[start:at + 1]
+
+
+def _friendly(e: lark.exceptions.UnexpectedInput, text: str) -> ParseError:
+    pos = getattr(e, "pos_in_stream", None)
+    if isinstance(e, lark.exceptions.UnexpectedCharacters):
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        if ch == "'" or ch == '"':
+            msg = "unexpected quote: strings are written in double quotes, only in einsum"
+        else:
+            msg = f"unexpected character {ch!r}"
+        return ParseError(msg, text, e.pos_in_stream)
+    if isinstance(e, lark.exceptions.UnexpectedEOF):
+        pos = len(text)
+        expected = set(e.expected)
+        token_desc = "the end of the input"
+    else:
+        assert isinstance(e, lark.exceptions.UnexpectedToken)
+        tok = e.token
+        pos = len(text) if tok.type == "$END" else (tok.start_pos or 0)
+        expected = set(e.accepts or e.expected)
+        token_desc = "the end of the input" if tok.type == "$END" else f"{str(tok)!r}"
+        if tok.type == "RPAR" and "RPAR" not in expected and _unclosed_paren(text, pos) is None:
+            return ParseError("unmatched ')'", text, pos)
+    if "RPAR" in expected:
+        opened = _unclosed_paren(text, pos)
+        if opened is not None:
+            at, what = opened
+            return ParseError(f"expected ')' to close '{what}' opened at column {at + 1}",
+                              text, pos)
+    words = sorted({_describe_terminal(t) for t in expected if not t.startswith("__")})
+    if not words:
+        return ParseError(f"unexpected {token_desc}", text, pos)
+    if len(words) > 6:
+        words = words[:6] + ["..."]
+    return ParseError(f"unexpected {token_desc}; expected {' or '.join(words)}", text, pos)
+
+
+# ----------------------------------------------------------------------------------------
+# Lark tree → Raw, iteratively (inputs may be deeply nested)
+
+_OPERATOR_CHARS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
+
+
+def _start(node: Tree | Token) -> int:
+    if isinstance(node, Token):
+        return node.start_pos or 0
+    return getattr(node.meta, "start_pos", 0) or 0
+
+
+def _end(node: Tree | Token) -> int:
+    if isinstance(node, Token):
+        return node.end_pos or 0
+    return getattr(node.meta, "end_pos", 0) or 0
+
+
+def _convert(tree: Tree, text: str) -> Parsed:
+    body = tree.children[0]
+    expr = _to_raw(body, text)
+    declarations: list[Declaration] = []
+    definitions: list[Definition] = []
+    for decl in tree.children[1:]:
+        assert isinstance(decl, Tree)
+        name_tok = decl.children[0]
+        assert isinstance(name_tok, Token)
+        if decl.data == "name_decl":
+            definitions.append(Definition(str(name_tok), _to_raw(decl.children[1], text),
+                                          name_tok.start_pos or 0))
+        else:
+            kind_tok = decl.children[1]
+            dims: list[str | int] = []
+            for d in decl.children[2:]:
+                assert isinstance(d, Tree)
+                tok = d.children[0]
+                dims.append(int(tok) if d.data == "dim_int" else str(tok))
+            declarations.append(Declaration(str(name_tok), str(kind_tok), dims,
+                                            name_tok.start_pos or 0))
+    return Parsed(expr, declarations, definitions)
+
+
+def _to_raw(root: Tree | Token, text: str) -> Raw:
+    done: dict[int, Raw] = {}
+    stack: list[tuple[Tree | Token, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, expanded = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ParseError(f"the expression is nested more than {MAX_DEPTH} deep, the limit",
+                             text, _start(node))
+        if isinstance(node, Token):
+            done[id(node)] = _token_raw(node)
+            continue
+        if not expanded:
+            stack.append((node, depth, True))
+            for child in node.children:
+                stack.append((child, depth + 1, False))
+            continue
+        kids = [done.pop(id(c)) for c in node.children if not _is_name_token(node, c)]
+        done[id(node)] = _tree_raw(node, kids, text)
+    return done[id(root)]
+
+
+def _is_name_token(tree: Tree, child: Tree | Token) -> bool:
+    return tree.data == "call" and isinstance(child, Token) and child is tree.children[0]
+
+
+def _token_raw(tok: Token) -> Raw:
+    if tok.type == "NUMBER":
+        return Raw("number", value=str(tok), pos=tok.start_pos or 0)
+    if tok.type == "NAME":
+        return Raw("name", value=str(tok), pos=tok.start_pos or 0)
+    if tok.type == "STRING":
+        return Raw("string", value=str(tok)[1:-1], pos=tok.start_pos or 0)
+    return Raw("token", value=str(tok), pos=tok.start_pos or 0)
+
+
+def _tree_raw(tree: Tree, kids: list[Raw], text: str) -> Raw:
+    kind = str(tree.data)
+    pos = _start(tree)
+    if kind in ("number", "name", "string"):
+        return kids[0]
+    if kind == "call":
+        name_tok = tree.children[0]
+        assert isinstance(name_tok, Token)
+        return Raw("call", kids, str(name_tok), name_tok.start_pos or 0)
+    if kind in _OPERATOR_CHARS:
+        left, right = tree.children[0], tree.children[-1]
+        gap_start, gap_end = _end(left), _start(right)
+        found = text.find(_OPERATOR_CHARS[kind], gap_start, gap_end)
+        return Raw(kind, kids, None, found if found >= 0 else gap_start)
+    if kind == "pow":
+        op_tok = tree.children[1]
+        assert isinstance(op_tok, Token)
+        return Raw("pow", [kids[0], kids[2]], None, op_tok.start_pos or pos)
+    if kind == "transpose":
+        return Raw("transpose", kids, None, _end(tree.children[0]))
+    if kind == "neg":
+        return Raw("neg", kids, None, pos)
+    if kind == "unary":  # unary plus
+        return kids[-1]
+    raise ParseError(f"internal: unknown syntax node {kind!r}", text, pos)

@@ -1,0 +1,1 @@
+"""Printers: text (the language the parser reads) and LaTeX."""

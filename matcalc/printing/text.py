@@ -1,0 +1,207 @@
+"""The text form: the expression language of SPEC section 2, read back by the parser.
+
+A visitor with one ``_print_<op>`` method per operator.  Nodes are printed
+bottom-up over the DAG with an explicit stack; each method gets its operands'
+already printed :class:`Piece` s and wraps them through :meth:`paren`, the
+only place parentheses come from.  ``parse(to_text(e)) == e`` for every
+expression (numbers are printed exactly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..expr import Expr, postorder
+from .numbers import finite_decimal, format_number
+from .precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    prec: int
+    node: Expr
+
+
+def to_text(e: Expr) -> str:
+    return TextPrinter().print(e)
+
+
+class TextPrinter:
+    """Prints each node from the pieces of its operands."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, Piece] = {}
+        self.keep: list[Expr] = []  # nodes made while printing stay alive (ids stay unique)
+
+    def print(self, root: Expr) -> str:
+        return self.piece(root).text
+
+    def piece(self, root: Expr) -> Piece:
+        """The printed piece of ``root``, reusing pieces printed before."""
+        done = self.done
+        if id(root) in done:
+            return done[id(root)]
+        self.keep.append(root)
+        for node in postorder(root, known=done):
+            method = getattr(self, f"_print_{node.op}", None)
+            if method is None:
+                raise TypeError(f"no text form for {node.op}")
+            done[id(node)] = method(node, [done[id(a)] for a in node.args])
+        return done[id(root)]
+
+    @staticmethod
+    def paren(p: Piece, level: int, strict: bool = False) -> str:
+        """``p``'s text, in parentheses if it binds less tightly than ``level``."""
+        if p.prec < level or (strict and p.prec == level):
+            return f"({p.text})"
+        return p.text
+
+    # -- leaves -----------------------------------------------------------------------
+    def _print_const(self, e: Expr, _: list[Piece]) -> Piece:
+        v = e.attrs[0]
+        text = format_number(v)
+        if isinstance(v, Fraction) and not finite_decimal(v):
+            text = f"{v.numerator} / {v.denominator}"
+            return Piece(text, MUL, e)
+        return Piece(text, UNARY if v < 0 else ATOM, e)
+
+    def _print_var(self, e: Expr, _: list[Piece]) -> Piece:
+        return Piece(e.attrs[0], ATOM, e)
+
+    def _print_dim(self, e: Expr, _: list[Piece]) -> Piece:
+        return Piece(str(e.attrs[0]), ATOM, e)
+
+    def _print_zeros(self, e: Expr, _: list[Piece]) -> Piece:
+        return Piece(f"zeros({', '.join(map(str, e.shape))})", ATOM, e)
+
+    def _print_ones(self, e: Expr, _: list[Piece]) -> Piece:
+        return Piece(f"ones({', '.join(map(str, e.shape))})", ATOM, e)
+
+    def _print_eye(self, e: Expr, _: list[Piece]) -> Piece:
+        return Piece(f"eye({e.shape[0]})", ATOM, e)
+
+    # -- arithmetic ---------------------------------------------------------------------
+    def _print_add(self, e: Expr, args: list[Piece]) -> Piece:
+        parts = [self.paren(args[0], ADD)]
+        for p in args[1:]:
+            negative, positive = self._split_sign(p)
+            if negative:
+                parts.append(f" - {positive}")
+            else:
+                parts.append(f" + {self.paren(p, ADD, strict=True)}")
+        return Piece("".join(parts), ADD, e)
+
+    def _split_sign(self, p: Piece) -> tuple[bool, str]:
+        """Whether a printed term is negative, and its text without the sign."""
+        node = p.node
+        if node.op == "const" and node.attrs[0] < 0:
+            return True, self._print_const(_negated_const(node), []).text
+        if node.op == "mul" and node.args[0].op == "const" and node.args[0].attrs[0] < 0:
+            text, prec = self._mul_text(node, negate=True)
+            return True, f"({text})" if prec <= ADD else text
+        return False, p.text
+
+    def _print_mul(self, e: Expr, args: list[Piece]) -> Piece:
+        text, prec = self._mul_text(e, negate=False, pieces=args)
+        return Piece(text, prec, e)
+
+    def _mul_text(self, e: Expr, negate: bool, pieces: list[Piece] | None = None
+                  ) -> tuple[str, int]:
+        if pieces is None:
+            pieces = [self.piece(a) for a in e.args]
+        coeff: int | Fraction = 1
+        numer: list[Piece] = []  # pieces whose node is ``e`` itself are numbers
+        denom: list[Piece] = []
+        for a, p in zip(e.args, pieces, strict=True):
+            if a.op == "const":
+                coeff = a.attrs[0]
+            elif (a.op == "pow" and a.args[1].op == "const" and a.args[1].attrs[0] < 0):
+                inv = _reciprocal_power(a)
+                denom.append(self.piece(inv))
+            else:
+                numer.append(p)
+        if negate:
+            coeff = -coeff
+        sign = "-" if coeff < 0 else ""
+        c = abs(Fraction(coeff))
+        if c != 1:
+            if finite_decimal(c):
+                numer.insert(0, Piece(format_number(c if c.denominator != 1 else c.numerator),
+                                      ATOM, e))
+            else:
+                if c.numerator != 1:
+                    numer.insert(0, Piece(str(c.numerator), ATOM, e))
+                denom.insert(0, Piece(str(c.denominator), ATOM, e))
+        if not numer:
+            numer.append(Piece("1", ATOM, e))
+        texts: list[str] = []
+        all_scalar = True
+        for i, p in enumerate(numer):
+            if i == 0:
+                texts.append(self.paren(p, MUL))
+            else:
+                last = i == len(numer) - 1
+                loose_ok = all_scalar and last and p.node.op == "matmul"
+                texts.append(self.paren(p, MUL, strict=not loose_ok))
+            all_scalar = all_scalar and (p.node is e or not p.node.shape)
+        text = sign + " * ".join(texts)
+        text += "".join(f" / {self.paren(d, MUL, strict=True)}" for d in denom)
+        if len(numer) == 1 and not denom:
+            prec = min(numer[0].prec, UNARY) if sign else numer[0].prec
+        else:
+            prec = MUL
+        return text, prec
+
+    def _print_pow(self, e: Expr, args: list[Piece]) -> Piece:
+        base, exponent = args
+        if e.args[1].op == "const" and e.args[1].attrs[0] < 0:
+            inv = _reciprocal_power(e)
+            return Piece(f"1 / {self.paren(self.piece(inv), MUL, True)}", MUL, e)
+        return Piece(f"{self.paren(base, POSTFIX)}^{self.paren(exponent, UNARY)}", POW, e)
+
+    def _print_matmul(self, e: Expr, args: list[Piece]) -> Piece:
+        texts = [self.paren(args[0], MUL)] + [self.paren(p, MUL, strict=True) for p in args[1:]]
+        return Piece(" @ ".join(texts), MUL, e)
+
+    def _print_transpose(self, e: Expr, args: list[Piece]) -> Piece:
+        return Piece(f"{self.paren(args[0], POSTFIX)}.T", POSTFIX, e)
+
+    # -- functions ----------------------------------------------------------------------
+    def _call(self, name: str, e: Expr, args: list[Piece]) -> Piece:
+        return Piece(f"{name}({', '.join(p.text for p in args)})", ATOM, e)
+
+    def _print_fn(self, e: Expr, args: list[Piece]) -> Piece:
+        return self._call(e.attrs[0], e, args)
+
+    def _print_diagpart(self, e: Expr, args: list[Piece]) -> Piece:
+        return self._call("diag", e, args)
+
+    def _print_einsum(self, e: Expr, args: list[Piece]) -> Piece:
+        return Piece(f'einsum("{e.attrs[0]}", {", ".join(p.text for p in args)})', ATOM, e)
+
+    def _print_unvec(self, e: Expr, args: list[Piece]) -> Piece:
+        return Piece(f"unvec({args[0].text}, {e.shape[0]}, {e.shape[1]})", ATOM, e)
+
+    def __getattr__(self, name: str):  # sum, norm, tr, det, inv, diag, softmax, ...
+        if name.startswith("_print_") and name[7:] in _CALLS:
+            op = name[7:]
+            return lambda e, args: self._call(op, e, args)
+        raise AttributeError(name)
+
+
+_CALLS = {"sum", "norm", "norm1", "norminf", "tr", "det", "logdet", "inv", "diag",
+          "softmax", "logsumexp", "ismax", "kron", "vec"}
+
+
+def _negated_const(e: Expr) -> Expr:
+    from ..construct import const
+
+    return const(-e.attrs[0])
+
+
+def _reciprocal_power(e: Expr) -> Expr:
+    from ..construct import const, power
+
+    return power(e.args[0], const(-e.args[1].attrs[0]))
