@@ -11,3 +11,7 @@ __all__ = [
     "evaluate", "parse", "register_function", "to_numpy",
 ]
 __version__ = "0.1.0"
+
+from .differentiate import diff, gradient, hessian, jacobian, subs  # noqa: E402
+
+__all__ += ["diff", "gradient", "hessian", "jacobian", "subs"]

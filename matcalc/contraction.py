@@ -1,14 +1,48 @@
-"""Tensor contractions (einsum) and their translation back to matrix notation."""
+"""Tensor contractions (einsum) and their translation back to matrix notation.
+
+Every derivative rule is written as a contraction in index notation
+(:mod:`matcalc.rules`); :func:`contract` normalises the product and writes it
+back with matrix products, transposes, ``diag``, Hadamard products, traces and
+outer products wherever such a form exists — the translation step of Laue,
+Mitterreiter and Giesen (AAAI 2020).  Only results with no matrix form (order
+3 and 4, in general) remain ``einsum`` nodes, with Kronecker deltas (``eye``)
+kept as operands so they print in index notation.
+
+Normalisation of one product (operands with index labels):
+
+1. inline nested einsums, pull out scalar factors, read ``A.T`` as ``A`` with
+   swapped labels and ``diag(v)`` as a Kronecker delta times ``v``;
+2. eliminate Kronecker deltas that have a summed index (rename it);
+3. merge operands over the same labels into Hadamard products and read
+   repeated labels ``M_ii`` as ``diag(M)``;
+4. split into connected components; each component whose operands are
+   vectors and matrices is a path or a cycle in the graph whose nodes are labels
+   and whose edges are matrices: a path is a chain of matrix products (with
+   ``diag`` of the vectors at its inner nodes), a cycle a trace;
+5. combine the components by scalar multiplication and outer products.
+
+Labels ``None`` mark the unit axis of a row vector ``(1, n)``; such axes are
+dropped while translating and restored at the end.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import count
 
-from .dims import dims_equal
+from . import construct as c
+from .dims import Dim, Shape, dims_equal
 from .errors import ParseError, ShapeError
 from .expr import Expr, make
 
 LETTERS = "ijklmnopqrstuvwxyzabcdefghABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+Label = str | None
+Operand = tuple[Expr, tuple[str, ...]]
+
+
+# ----------------------------------------------------------------------------------------
+# einsum as written by a user
 
 
 def parse_spec(spec: str, operands: Sequence[Expr]) -> tuple[list[str], str]:
@@ -30,13 +64,13 @@ def parse_spec(spec: str, operands: Sequence[Expr]) -> tuple[list[str], str]:
         for ch in t:
             if not ch.isalpha() or not ch.isascii():
                 raise ParseError(f"einsum spec {spec!r}: {ch!r} is not an index letter")
-    sizes: dict[str, object] = {}
+    sizes: dict[str, Dim] = {}
     for t, e in zip(terms, operands, strict=True):
         if len(t) != e.ndim:
             raise ShapeError(f"einsum spec {spec!r}: {t!r} has {len(t)} indices but the operand "
                              f"has {e.ndim} dimensions")
         for ch, d in zip(t, e.shape, strict=True):
-            if ch in sizes and not dims_equal(sizes[ch], d):  # type: ignore[arg-type]
+            if ch in sizes and not dims_equal(sizes[ch], d):
                 raise ShapeError(f"einsum spec {spec!r}: index {ch} has sizes {sizes[ch]} "
                                  f"and {d}")
             sizes.setdefault(ch, d)
@@ -50,9 +84,404 @@ def parse_spec(spec: str, operands: Sequence[Expr]) -> tuple[list[str], str]:
 
 def build_einsum(spec: str, operands: Sequence[Expr]) -> Expr:
     terms, out = parse_spec(spec, operands)
-    sizes = {}
+    sizes: dict[str, Dim] = {}
     for t, e in zip(terms, operands, strict=True):
         for ch, d in zip(t, e.shape, strict=True):
             sizes.setdefault(ch, d)
     shape = tuple(sizes[ch] for ch in out)
-    return make("einsum", tuple(operands), (f"{','.join(terms)}->{out}",), shape)
+    return contract(tuple(out), shape, *((e, tuple(t)) for e, t in zip(operands, terms,
+                                                                       strict=True)))
+
+
+# ----------------------------------------------------------------------------------------
+# the normaliser
+
+
+class _Product:
+    def __init__(self, out: tuple[str, ...]):
+        self.out = list(out)
+        self.operands: list[list] = []  # [expr, labels(list)]
+        self.scalars: list[Expr] = []
+        self.sizes: dict[str, Dim] = {}
+        self.fresh = (f"_{i}" for i in count())
+        self.zero = False
+
+    def add(self, e: Expr, labels: Sequence[Label]) -> None:
+        """Add an operand, unpacking what can be unpacked."""
+        stack: list[tuple[Expr, tuple[Label, ...]]] = [(e, tuple(labels))]
+        while stack:
+            e, labels = stack.pop()
+            if len(labels) != e.ndim:
+                raise ValueError(f"{len(labels)} labels for an operand of order {e.ndim}")
+            if e.ndim == 2 and labels[0] is None:  # a row: its column, one label
+                stack.append((c.transpose(e), (labels[1],)))
+                continue
+            if any(lab is None for lab in labels):
+                raise ValueError("only rows have a unit axis")
+            labels_s: tuple[str, ...] = labels  # type: ignore[assignment]
+            for lab, d in zip(labels_s, e.shape, strict=True):
+                self.sizes.setdefault(lab, d)
+            if not e.shape:
+                if c.is_zero(e):
+                    self.zero = True
+                if not c.is_const(e, 1):
+                    self.scalars.append(e)
+                continue
+            op = e.op
+            if op == "zeros":
+                self.zero = True
+            elif op == "einsum":
+                self._inline(e, labels_s, stack)
+            elif op == "transpose" and e.ndim == 2:
+                stack.append((e.args[0], (labels_s[1], labels_s[0])))
+            elif op == "mul" and any(not f.shape for f in e.args):
+                arrays = [f for f in e.args if f.shape]
+                self.scalars.extend(f for f in e.args if not f.shape)
+                stack.append((c.mul(*arrays) if len(arrays) > 1 else arrays[0], labels_s))
+            elif op == "diag":
+                stack.append((c.eye(e.shape[0]), labels_s))
+                stack.append((e.args[0], (labels_s[0],)))
+            elif op == "ones" and e.ndim == 2:
+                stack.append((c.ones((e.shape[0],)), (labels_s[0],)))
+                stack.append((c.ones((e.shape[1],)), (labels_s[1],)))
+            else:
+                self.operands.append([e, list(labels_s)])
+
+    def _inline(self, e: Expr, labels: tuple[str, ...], stack: list) -> None:
+        terms, out = e.attrs[0].split("->")
+        mapping = dict(zip(out, labels, strict=True))
+        for t, operand in zip(terms.split(","), e.args, strict=True):
+            new = []
+            for ch in t:
+                if ch not in mapping:
+                    mapping[ch] = next(self.fresh)
+                new.append(mapping[ch])
+            stack.append((operand, tuple(new)))
+
+    def rename(self, old: str, new: str) -> None:
+        for op in self.operands:
+            op[1] = [new if lab == old else lab for lab in op[1]]
+        self.out = [new if lab == old else lab for lab in self.out]
+
+    def label_uses(self, lab: str, skip: int | None = None) -> int:
+        return sum(op[1].count(lab) for i, op in enumerate(self.operands) if i != skip)
+
+    # -- normal form ---------------------------------------------------------------------
+    def eliminate_deltas(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for i, (e, labs) in enumerate(self.operands):
+                if e.op != "eye":
+                    continue
+                a, b = labs
+                if a == b:
+                    self.scalars.append(c.dim(e.shape[0]))
+                elif a not in self.out:
+                    self.rename(a, b)
+                elif b not in self.out:
+                    self.rename(b, a)
+                else:
+                    continue
+                del self.operands[i]
+                changed = True
+                break
+
+    def drop_ones(self) -> None:
+        """``ones`` vectors only broadcast; a summed label with nothing else counts its size."""
+        keep = []
+        for i, (e, labs) in enumerate(self.operands):
+            if e.op == "ones":
+                lab = labs[0]
+                elsewhere = self.label_uses(lab, skip=i) > 0
+                if elsewhere:
+                    continue
+                if lab not in self.out:
+                    self.scalars.append(c.dim(self.sizes[lab]))
+                    continue
+                if any(o[0].op == "ones" and o[1] == labs for o in keep):
+                    continue
+            keep.append([e, labs])
+        self.operands = keep
+
+    def merge(self) -> None:
+        """Repeated labels become diag(M); matrices over the same labels, Hadamard products.
+
+        Vectors on one label stay separate: the translation multiplies them where
+        they sit (as ``x.T @ y`` for a lone inner product).
+        """
+        for op in self.operands:
+            e, labs = op
+            if len(labs) == 2 and labs[0] == labs[1] and e.op != "eye":
+                op[0], op[1] = c.diag(e), [labs[0]]
+        groups: dict[frozenset[str], list[int]] = {}
+        for i, (e, labs) in enumerate(self.operands):
+            if e.op != "eye" and len(labs) == 2:
+                groups.setdefault(frozenset(labs), []).append(i)
+        merged: set[int] = set()
+        for idx in groups.values():
+            if len(idx) < 2:
+                continue
+            first_e, first_l = self.operands[idx[0]]
+            parts = [first_e]
+            for j in idx[1:]:
+                e, labs = self.operands[j]
+                parts.append(e if labs == first_l else c.transpose(e))
+                merged.add(j)
+            self.operands[idx[0]][0] = c.mul(*parts)
+        self.operands = [op for i, op in enumerate(self.operands) if i not in merged]
+
+    def components(self) -> list[list[int]]:
+        parent = list(range(len(self.operands)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        owner: dict[str, int] = {}
+        for i, (_, labs) in enumerate(self.operands):
+            for lab in labs:
+                if lab in owner:
+                    parent[find(i)] = find(owner[lab])
+                else:
+                    owner[lab] = i
+        groups: dict[int, list[int]] = {}
+        for i in range(len(self.operands)):
+            groups.setdefault(find(i), []).append(i)
+        return list(groups.values())
+
+
+def contract(out: Sequence[Label], shape: Shape, *operands: tuple[Expr, Sequence[Label]]) -> Expr:
+    """The product of ``operands`` (each with index labels) summed to labels ``out``.
+
+    ``shape`` is the shape of the result (one entry per label of ``out``).
+    Returns the simplest expression for it: matrix notation where possible.
+    """
+    unit_axes = [i for i, lab in enumerate(out) if lab is None]
+    out_labels = tuple(lab for lab in out if lab is not None)
+    p = _Product(out_labels)
+    for e, labels in operands:
+        p.add(e, labels)
+    for lab, d in zip(out, shape, strict=True):
+        if lab is not None:
+            p.sizes.setdefault(lab, d)
+    core_shape = tuple(d for lab, d in zip(out, shape, strict=True) if lab is not None)
+    if p.zero:
+        return c.zeros(tuple(shape))
+    p.eliminate_deltas()
+    p.drop_ones()
+    p.merge()
+    for lab in p.out:  # an output label that no operand carries: broadcast with ones
+        if p.label_uses(lab) == 0:
+            p.operands.append([c.ones((p.sizes[lab],)), [lab]])
+    result = _assemble(p, core_shape)
+    if unit_axes:
+        result = _restore_unit_axes(result, out, shape, p)
+    return result
+
+
+def _scalar(p: _Product) -> Expr:
+    return c.mul(*p.scalars) if p.scalars else c.const(1)
+
+
+def _assemble(p: _Product, core_shape: Shape) -> Expr:
+    comps = p.components()
+    if len(p.out) <= 2:
+        pieces: list[tuple[Expr, list[str]]] = []
+        ok = True
+        for comp in comps:
+            piece = _translate(p, comp)
+            if piece is None:
+                ok = False
+                break
+            pieces.append(piece)
+        if ok:
+            return _combine(p, pieces)
+    # an einsum node: translate the components that have no free Kronecker delta
+    operands: list[tuple[Expr, list[str]]] = []
+    for comp in comps:
+        has_delta = any(p.operands[i][0].op == "eye" for i in comp)
+        piece = None if has_delta else _translate(p, comp)
+        if piece is not None and piece[0].ndim == len(piece[1]):
+            operands.append(piece)
+        else:
+            operands.extend((p.operands[i][0], p.operands[i][1]) for i in comp)
+    return c.mul(_scalar(p), _einsum_node(operands, p.out, core_shape))
+
+
+def _einsum_node(operands: list[tuple[Expr, list[str]]], out: list[str], shape: Shape) -> Expr:
+    scalars = [e for e, labs in operands if not labs]
+    operands = [(e, labs) for e, labs in operands if labs]
+    names: dict[str, str] = {}
+    letters = iter(LETTERS)
+    for _, labs in operands:
+        for lab in labs:
+            if lab not in names:
+                names[lab] = next(letters)
+    terms = ",".join("".join(names[lab] for lab in labs) for _, labs in operands)
+    spec = f"{terms}->{''.join(names[lab] for lab in out)}"
+    if len(operands) == 1 and spec in ("ij->ji",):
+        return c.mul(*scalars, c.transpose(operands[0][0]))
+    if len(operands) == 1 and _is_identity_spec(spec):
+        return c.mul(*scalars, operands[0][0]) if scalars else operands[0][0]
+    node = make("einsum", tuple(e for e, _ in operands), (spec,), tuple(shape))
+    return c.mul(*scalars, node) if scalars else node
+
+
+def _is_identity_spec(spec: str) -> bool:
+    lhs, out = spec.split("->")
+    return lhs == out
+
+
+def _restore_unit_axes(result: Expr, out: Sequence[Label], shape: Shape, p: _Product) -> Expr:
+    if tuple(shape) == result.shape:
+        return result
+    if len(shape) == 2 and out[0] is None and result.ndim == 1:
+        return c.transpose(result)
+    # a tensor with unit axes: broadcast through a ones(1) operand
+    labels = []
+    operands: list[tuple[Expr, list[str]]] = []
+    core = [lab for lab in out if lab is not None]
+    mapping = {lab: f"_r{k}" for k, lab in enumerate(core)}
+    for k, lab in enumerate(out):
+        if lab is None:
+            name = f"_u{k}"
+            labels.append(name)
+            operands.append((c.ones((1,)), [name]))
+        else:
+            labels.append(mapping[lab])
+    operands.insert(0, (result, [mapping[lab] for lab in core]))
+    return _einsum_node(operands, labels, tuple(shape))
+
+
+# ----------------------------------------------------------------------------------------
+# one connected component → a matrix expression
+
+
+def _translate(p: _Product, comp: list[int]) -> tuple[Expr, list[str]] | None:
+    """A component as (expression, its free labels), or None if it has no matrix form."""
+    ops = [p.operands[i] for i in comp]
+    if any(e.ndim > 2 for e, _ in ops):
+        return None
+    vectors: dict[str, list[Expr]] = {}
+    edges: list[tuple[Expr, str, str]] = []
+    for e, labs in ops:
+        if len(labs) == 1:
+            vectors.setdefault(labs[0], []).append(e)
+        else:
+            edges.append((e, labs[0], labs[1]))
+    free = [lab for lab in p.out if any(lab in labs for _, labs in ops)]
+    degree: dict[str, int] = {}
+    for _, a, b in edges:
+        degree[a] = degree.get(a, 0) + 1
+        degree[b] = degree.get(b, 0) + 1
+    if any(d > 2 for d in degree.values()) or any(degree.get(lab, 0) > 1 for lab in free):
+        return None
+    labels = set(degree) | set(vectors)
+    if not edges:
+        (lab,) = labels
+        vs = vectors[lab]
+        if lab in free:
+            return c.mul(*vs), [lab]
+        if len(vs) == 2:
+            return c.matmul(c.transpose(vs[0]), vs[1]), []
+        return c.sum_(c.mul(*vs)), []
+
+    def weight(lab: str) -> Expr | None:
+        vs = vectors.get(lab)
+        return c.mul(*vs) if vs else None
+
+    ends = [lab for lab in labels if degree.get(lab, 0) == 1]
+    if not ends:  # a cycle: a trace
+        if free:
+            return None
+        start = edges[0][1]
+        chain, _ = _walk(edges, start, weight, close=True)
+        return c.trace(c.matmul(*chain)), []
+    # a path; start from a free end so the result is indexed (free[0], free[1])
+    if free:
+        start = free[0]
+        if degree.get(start, 0) != 1:
+            return None
+    else:
+        start = min(ends, key=lambda lab: _first_use(ops, lab))
+    chain, end = _walk(edges, start, weight, close=False)
+    head_w, tail_w = weight(start), weight(end)
+    if not free:  # a scalar: sum(...) where an end has no vector
+        if head_w is not None and tail_w is not None:
+            return c.matmul(c.transpose(head_w), *chain, tail_w), []
+        if head_w is not None:
+            chain, tail_w = [c.transpose(f) for f in reversed(chain)], head_w
+        if tail_w is not None:
+            chain.append(tail_w)
+        return c.sum_(c.matmul(*chain)), []
+    factors = list(chain)
+    if head_w is not None:
+        factors.insert(0, c.diag(head_w))
+    if end in free:
+        if tail_w is not None:
+            factors.append(c.diag(tail_w))
+    else:
+        factors.append(tail_w if tail_w is not None else c.ones((p.sizes[end],)))
+    expr = c.matmul(*factors)
+    got = [lab for lab in (start, end) if lab in free]
+    if len(got) == 2 and got != free:
+        expr = c.transpose(expr)
+    return expr, got
+
+
+def _first_use(ops: list, lab: str) -> int:
+    for i, (_, labs) in enumerate(ops):
+        if lab in labs:
+            return i
+    return len(ops)
+
+
+def _walk(edges: list[tuple[Expr, str, str]], start: str, weight, close: bool
+          ) -> tuple[list[Expr], str]:
+    """Matrix factors along the path (or cycle) from ``start``, diag() at inner nodes.
+
+    The weights (vectors) at the two ends of a path are left to the caller.
+    """
+    unused = list(range(len(edges)))
+    at = start
+    factors: list[Expr] = []
+    while unused:
+        k = next((k for k in unused if at in edges[k][1:]), None)
+        if k is None:
+            break
+        unused.remove(k)
+        if at != start or close:
+            w = weight(at)
+            if w is not None:
+                factors.append(c.diag(w))
+        e, a, b = edges[k]
+        if a == at:
+            factors.append(e)
+            at = b
+        else:
+            factors.append(c.transpose(e))
+            at = a
+    return factors, at
+
+
+def _combine(p: _Product, pieces: list[tuple[Expr, list[str]]]) -> Expr:
+    scalar = [e for e, labs in pieces if not labs]
+    arrays = [(e, labs) for e, labs in pieces if labs]
+    s = c.mul(*p.scalars, *scalar) if (p.scalars or scalar) else c.const(1)
+    if not arrays:
+        return s
+    if len(arrays) == 1:
+        e, labs = arrays[0]
+        if len(labs) == 2 and labs != p.out:
+            e = c.transpose(e)
+        return c.mul(s, e)
+    (u, lu), (v, lv) = arrays
+    if lu[0] != p.out[0]:
+        (u, lu), (v, lv) = (v, lv), (u, lu)
+    outer = c.matmul(u, c.transpose(v))
+    if u.op == "ones" and v.op == "ones":
+        outer = c.ones((u.shape[0], v.shape[0]))
+    return c.mul(s, outer)

@@ -1,0 +1,152 @@
+"""``diff``, ``gradient``, ``jacobian``, ``hessian`` and ``subs`` (SPEC section 3).
+
+Reverse mode over the hash-consed DAG: the adjoint of the output is the
+identity tensor over its axes; nodes are visited once, operands after the
+nodes that use them, each pushing its adjoint to its operands through the
+rules of :mod:`matcalc.rules`.  The work and the result are linear in the size
+of the graph.  The result has shape ``f.shape + x.shape`` (as ``jax.jacobian``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import construct as c
+from .contraction import contract
+from .errors import DiffError, ShapeError
+from .expr import Expr, depends_on, postorder, rebuild
+from .rules import Ctx, vjp
+from .simplify import simplify
+
+LAYOUTS = ("denominator", "numerator")
+
+
+def _variable(f: Expr, wrt: Any) -> Expr | None:
+    if isinstance(wrt, Expr):
+        if wrt.op != "var":
+            raise DiffError(f"can only differentiate by a variable, not {wrt}")
+        wrt = wrt.name
+    if not isinstance(wrt, str) or not wrt.isidentifier():
+        raise DiffError(f"can only differentiate by a variable name, not {wrt!r}")
+    found = f.variables().get(wrt)
+    if found is None:
+        for node in postorder(f):
+            if node.op == "dim" and node.attrs[0] == wrt:
+                raise DiffError(f"{wrt} is a dimension (a size), not a variable")
+            if any(isinstance(d, str) and wrt in d.split("*") for d in node.shape):
+                raise DiffError(f"{wrt} is a dimension (a size), not a variable")
+    return found
+
+
+def _seed(shape: tuple) -> Expr:
+    """The identity tensor ∂f/∂f of shape ``shape + shape``."""
+    if not shape:
+        return c.const(1)
+    ctx = Ctx(())
+    a = ctx.labels(shape)
+    b = ctx.labels(shape)
+    operands = [(c.eye(d), (x, y)) for d, x, y in zip(shape, a, b, strict=True)
+                if x is not None]
+    return contract(a + b, shape + shape, *operands)
+
+
+def derivative(f: Expr, x: Expr) -> Expr:
+    """∂f/∂x for a variable node ``x``, unsimplified, shape ``f.shape + x.shape``."""
+    ctx = Ctx(f.shape)
+    live = depends_on(f, {x.name})
+    if id(f) not in live:
+        return c.zeros(f.shape + x.shape)
+    adjoints: dict[int, list[Expr]] = {id(f): [_seed(f.shape)]}
+    order = [n for n in postorder(f) if id(n) in live]
+    for node in reversed(order):
+        parts = adjoints.pop(id(node), None)
+        if parts is None:
+            continue
+        G = c.add(*parts) if len(parts) > 1 else parts[0]
+        if node is x:
+            return _symmetrize(G, x, f.ndim) if x.structure else G
+        for i, arg in enumerate(node.args):
+            if id(arg) in live:
+                adjoints.setdefault(id(arg), []).append(vjp(node, i, G, ctx))
+    return c.zeros(f.shape + x.shape)
+
+
+def _symmetrize(G: Expr, x: Expr, batch: int) -> Expr:
+    """Symmetric variables move only along symmetric directions: G → (G + G')/2."""
+    ctx = Ctx(G.shape[:batch])
+    i, j = ctx.labels(x.shape)
+    swapped = ctx.pull(x, (i, j), (G, ctx.batch + (j, i)))
+    return c.mul(c.const(c.number("0.5")), c.add(G, swapped))
+
+
+def diff(f: Expr, wrt: Any, *, layout: str = "denominator", steps: bool = False) -> Any:
+    """The derivative of ``f`` by the variable ``wrt`` (SPEC section 3)."""
+    if not isinstance(f, Expr):
+        raise DiffError("diff needs an expression; parse the text first (matcalc.parse)")
+    if layout not in LAYOUTS:
+        raise DiffError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    x = _variable(f, wrt)
+    if x is None:  # a name that does not occur: the derivative is zero (x taken scalar)
+        result = c.zeros(f.shape)
+    else:
+        result = simplify(derivative(f, x))
+    if layout == "numerator" and f.ndim == 0 and result.ndim == 1:
+        result = c.transpose(result)
+    if steps:
+        from .steps import derivation
+
+        return derivation(f, wrt, result)
+    return result
+
+
+def gradient(f: Expr, wrt: Any, *, layout: str = "denominator") -> Expr:
+    """∂f/∂x for a scalar ``f``: the shape of ``x`` (a row with numerator layout)."""
+    if isinstance(f, Expr) and f.shape:
+        raise DiffError(f"gradient needs a scalar function, but f has shape {f.shape}; "
+                        "use jacobian or diff")
+    return diff(f, wrt, layout=layout)  # type: ignore[no-any-return]
+
+
+def jacobian(f: Expr, wrt: Any) -> Expr:
+    """∂f/∂x for a vector (or scalar) ``f`` and a vector (or scalar) ``x``: shape (m, n)."""
+    if isinstance(f, Expr) and f.ndim > 1:
+        raise DiffError(f"jacobian needs a vector function, but f has shape {f.shape}; "
+                        "use diff for tensors")
+    result = diff(f, wrt)
+    x = _variable(f, wrt)
+    if x is not None and x.ndim > 1:
+        raise DiffError(f"jacobian needs a vector variable, but {x.name} is a matrix; "
+                        "use diff for tensors")
+    return result  # type: ignore[no-any-return]
+
+
+def hessian(f: Expr, wrt: Any) -> Expr:
+    """∂²f/∂x² for a scalar ``f``: (n, n) for a vector, (m, n, m, n) for a matrix."""
+    if isinstance(f, Expr) and f.shape:
+        raise DiffError(f"hessian needs a scalar function, but f has shape {f.shape}")
+    return diff(diff(f, wrt), wrt)  # type: ignore[no-any-return]
+
+
+def subs(expr: Expr, replacements: Mapping[str, Expr]) -> Expr:
+    """Replace variables by expressions of the same shape."""
+    table: dict[str, Expr] = {}
+    for name, value in replacements.items():
+        if not isinstance(value, Expr):
+            raise ShapeError(f"the replacement for {name} must be an expression")
+        table[name] = value
+    variables = expr.variables()
+    for name, value in table.items():
+        old = variables.get(name)
+        if old is not None and old.shape != value.shape:
+            raise ShapeError(f"cannot replace {name} ({old.shape}) by {value} ({value.shape}): "
+                             "shapes differ")
+    return rebuild(expr, lambda node, args: table[node.name] if node.op == "var" and
+                   node.name in table else (node if args == node.args else _remake(node, args)))
+
+
+def _remake(node: Expr, args: tuple[Expr, ...]) -> Expr:
+    """The node with new operands, through its constructor (so it canonicalises)."""
+    from .simplify import remake
+
+    return remake(node, args)

@@ -1,0 +1,313 @@
+"""Derivative rules: one vector-Jacobian product (VJP) per operator.
+
+Reverse mode carries, for each node ``v``, the adjoint ``G = ∂f/∂v`` of shape
+``f.shape + v.shape``: its leading *batch* axes belong to ``f``, its trailing
+axes to ``v``.  Each rule below maps the adjoint of a node to the adjoint of one
+operand, written as a contraction in index notation; :func:`contract` turns
+each back into matrix notation (so with a scalar ``f`` the rules read exactly
+as the Matrix Cookbook's identities).
+
+References: "MC (n)" is equation n of the Matrix Cookbook (Petersen & Pedersen,
+2012); "Giles" is M. Giles, "An extended collection of matrix derivative
+results for forward and reverse mode AD" (2008).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import count
+
+from . import construct as c
+from .contraction import Label, contract
+from .dims import Shape
+from .elementwise import derivative_of
+from .errors import DiffError
+from .expr import Expr
+
+
+@dataclass
+class Ctx:
+    """The batch (the differentiated function's axes) and fresh index labels."""
+
+    batch_shape: Shape
+    _fresh: count = field(default_factory=count)
+    batch: tuple[Label, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.batch = self.labels(self.batch_shape)
+
+    def labels(self, shape: Shape) -> tuple[Label, ...]:
+        """Fresh labels for the axes of ``shape``; a row's unit axis is ``None``."""
+        if c.is_row(shape):
+            return (None, f"a{next(self._fresh)}")
+        return tuple(f"a{next(self._fresh)}" for _ in shape)
+
+    def pull(self, arg: Expr, arg_labels: tuple[Label, ...],
+             *operands: tuple[Expr, tuple[Label, ...]]) -> Expr:
+        """``contract`` to the adjoint of ``arg``: batch axes, then ``arg_labels``."""
+        return contract(self.batch + arg_labels, self.batch_shape + arg.shape, *operands)
+
+    def elementwise(self, node: Expr, arg: Expr, G: Expr, factor: Expr) -> Expr:
+        """Adjoint of ``arg`` through ``node = arg ⊙ factor`` (scalars broadcast)."""
+        L = self.labels(node.shape)
+        f_labels = L if factor.shape else ()
+        if arg.shape:
+            return self.pull(arg, L, (G, self.batch + L), (factor, f_labels))
+        return self.pull(arg, (), (G, self.batch + L), (factor, f_labels))
+
+
+Rule = Callable[[Expr, int, Expr, Ctx], Expr]
+VJP: dict[str, Rule] = {}
+
+
+def defvjp(*ops: str) -> Callable[[Rule], Rule]:
+    def register(rule: Rule) -> Rule:
+        for op in ops:
+            VJP[op] = rule
+        return rule
+    return register
+
+
+def vjp(node: Expr, argnum: int, G: Expr, ctx: Ctx) -> Expr:
+    rule = VJP.get(node.op)
+    if rule is None:
+        raise DiffError(f"no derivative rule for {node.op}")
+    return rule(node, argnum, G, ctx)
+
+
+# ----------------------------------------------------------------------------------------
+# sums and products
+
+
+@defvjp("add")
+def grad_add(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d(a + b) = da + db; a scalar term broadcast over an array sums the adjoint
+    return ctx.elementwise(node, node.args[i], G, c.const(1))
+
+
+@defvjp("mul")
+def grad_mul(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # product rule: d(a ⊙ b) = da ⊙ b + a ⊙ db   (MC 37, elementwise)
+    others = node.args[:i] + node.args[i + 1:]
+    return ctx.elementwise(node, node.args[i], G, c.mul(*others))
+
+
+@defvjp("pow")
+def grad_pow(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    base, p = node.args
+    if i == 0:  # d(x^p) = p x^(p-1) dx
+        factor = c.mul(p, c.power(base, c.sub(p, c.const(1))))
+    else:  # d(b^p) = log(b) b^p dp
+        factor = c.mul(c.fn("log", base), node)
+    return ctx.elementwise(node, node.args[i], G, factor)
+
+
+@defvjp("fn")
+def grad_fn(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # chain rule through an elementwise function: d f(u) = f'(u) ⊙ du
+    return ctx.elementwise(node, node.args[0], G, derivative_of(node.attrs[0], node.args[0]))
+
+
+# ----------------------------------------------------------------------------------------
+# matrix products and transposes
+
+
+def chain_labels(factors: tuple[Expr, ...], ctx: Ctx
+                 ) -> tuple[list[tuple[Label, ...]], tuple[Label, ...]]:
+    """Index labels of each factor of ``F1 @ F2 @ ...`` and of the product."""
+    labels: list[tuple[Label, ...]] = []
+    acc_shape = factors[0].shape
+    first = ctx.labels(acc_shape)
+    labels.append(first)
+    acc: tuple[Label, ...] = first
+    for f in factors[1:]:
+        fl = ctx.labels(f.shape)
+        if len(acc_shape) == 1 and c.is_row(f.shape) and acc_shape[0] != 1:
+            acc = (acc[0], fl[1])  # column times row: outer product
+        else:
+            fl = (acc[-1],) + fl[1:]
+            acc = acc[:-1] + fl[1:]
+            if len(acc) == 1 and acc[0] is None:
+                acc = ()  # row times column: a scalar
+        labels.append(fl)
+        acc_shape = c._matmul_shape(acc_shape, f.shape, f, f)
+    return labels, acc
+
+
+@defvjp("matmul")
+def grad_matmul(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d(A B) = dA B + A dB: the adjoints are G B' and A' G   (MC 37; Giles 3.2)
+    labels, out = chain_labels(node.args, ctx)
+    operands = [(G, ctx.batch + out)]
+    operands += [(f, lab) for k, (f, lab) in enumerate(zip(node.args, labels, strict=True))
+                 if k != i]
+    return ctx.pull(node.args[i], labels[i], *operands)
+
+
+@defvjp("transpose")
+def grad_transpose(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d(X') = (dX')
+    a = node.args[0]
+    la = ctx.labels(a.shape)
+    if a.ndim == 1:
+        ln: tuple[Label, ...] = (None, la[0])
+    elif c.is_row(a.shape):
+        ln = (la[1],)
+    else:
+        ln = (la[1], la[0])
+    return ctx.pull(a, la, (G, ctx.batch + ln))
+
+
+@defvjp("einsum")
+def grad_einsum(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # a contraction is linear in each operand: contract the adjoint with the others
+    terms, out = node.attrs[0].split("->")
+    term_list = terms.split(",")
+    names: dict[str, str] = {}
+
+    def lab(ch: str) -> str:
+        if ch not in names:
+            names[ch] = f"e{next(ctx._fresh)}"
+        return names[ch]
+
+    operands = [(G, ctx.batch + tuple(lab(ch) for ch in out))]
+    for k, (t, e) in enumerate(zip(term_list, node.args, strict=True)):
+        if k != i:
+            operands.append((e, tuple(lab(ch) for ch in t)))
+    target: list[str] = []
+    for ch in term_list[i]:  # a repeated index (diagonal) needs a Kronecker delta
+        name = lab(ch)
+        if name in target:
+            extra = f"e{next(ctx._fresh)}"
+            d = node.args[i].shape[len(target)]
+            operands.append((c.eye(d), (name, extra)))
+            name = extra
+        target.append(name)
+    return ctx.pull(node.args[i], tuple(target), *operands)
+
+
+# ----------------------------------------------------------------------------------------
+# reductions and matrix functions
+
+
+def _whole(node: Expr, G: Expr, ctx: Ctx, arg: Expr, dfdx: Expr) -> Expr:
+    """Adjoint of ``arg`` for a scalar-valued node with gradient ``dfdx`` (arg's shape)."""
+    L = ctx.labels(arg.shape)
+    return ctx.pull(arg, L, (G, ctx.batch), (dfdx, L))
+
+
+@defvjp("sum")
+def grad_sum(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d sum(X) = sum(dX): gradient ones
+    return _whole(node, G, ctx, node.args[0], c.ones(node.args[0].shape))
+
+
+@defvjp("norm")
+def grad_norm(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d ||x|| = x' dx / ||x||   (MC 129; Frobenius: d||X||_F = tr(X' dX)/||X||_F, MC 125)
+    x = node.args[0]
+    return _whole(node, G, ctx, x, c.div(x, node))
+
+
+@defvjp("norm1")
+def grad_norm1(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d ||x||_1 = sign(x)' dx where no entry is zero
+    x = node.args[0]
+    return _whole(node, G, ctx, x, c.fn("sign", x))
+
+
+@defvjp("norminf")
+def grad_norminf(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d max|x_i| = sign(x_k) dx_k at the (unique) largest |x_k|
+    x = node.args[0]
+    return _whole(node, G, ctx, x, c.mul(c.fn("sign", x), c.ismax(c.fn("abs", x))))
+
+
+@defvjp("tr")
+def grad_tr(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d tr(X) = tr(dX): gradient I   (MC 100)
+    x = node.args[0]
+    return _whole(node, G, ctx, x, c.eye(x.shape[0]))
+
+
+@defvjp("det")
+def grad_det(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d det(X) = det(X) tr(inv(X) dX): gradient det(X) inv(X)'   (MC 49)
+    x = node.args[0]
+    return _whole(node, G, ctx, x, c.mul(node, c.transpose(c.inv(x))))
+
+
+@defvjp("logdet")
+def grad_logdet(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d log|det X| = tr(inv(X) dX): gradient inv(X)'   (MC 57)
+    x = node.args[0]
+    return _whole(node, G, ctx, x, c.transpose(c.inv(x)))
+
+
+@defvjp("logsumexp")
+def grad_logsumexp(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d logsumexp(x) = softmax(x)' dx
+    x = node.args[0]
+    return _whole(node, G, ctx, x, c.softmax(x))
+
+
+@defvjp("inv")
+def grad_inv(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d inv(X) = -inv(X) dX inv(X): adjoint -inv(X)' G inv(X)'   (MC 59; Giles 3.1)
+    x = node.args[0]
+    a, b, k, l_ = (f"a{next(ctx._fresh)}" for _ in range(4))
+    return c.neg(ctx.pull(x, (k, l_), (G, ctx.batch + (a, b)), (node, (a, k)), (node, (l_, b))))
+
+
+@defvjp("diag")
+def grad_diag(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # diag(v)_ij = δ_ij v_i: the adjoint of v is the diagonal of G
+    j = f"a{next(ctx._fresh)}"
+    return ctx.pull(node.args[0], (j,), (G, ctx.batch + (j, j)))
+
+
+@defvjp("diagpart")
+def grad_diagpart(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # diag(X)_i = X_ii: the adjoint of X is diag(G)
+    x = node.args[0]
+    j, k = f"a{next(ctx._fresh)}", f"a{next(ctx._fresh)}"
+    return ctx.pull(x, (j, k), (G, ctx.batch + (j,)), (c.eye(x.shape[0]), (j, k)))
+
+
+@defvjp("softmax")
+def grad_softmax(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d softmax(x) = (diag(s) - s s') dx with s = softmax(x)
+    x = node.args[0]
+    j, k = f"a{next(ctx._fresh)}", f"a{next(ctx._fresh)}"
+    direct = ctx.pull(x, (j,), (G, ctx.batch + (j,)), (node, (j,)))
+    cross = ctx.pull(x, (k,), (G, ctx.batch + (j,)), (node, (j,)), (node, (k,)))
+    return c.sub(direct, cross)
+
+
+@defvjp("ismax", "zeros", "ones", "eye", "const", "dim")
+def grad_zero(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # piecewise constant: derivative zero where it is defined
+    return c.zeros(ctx.batch_shape + node.args[i].shape)
+
+
+@defvjp("vec")
+def grad_vec(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # vec is a rearrangement: its adjoint puts the entries back (unvec)
+    x = node.args[0]
+    if ctx.batch_shape:
+        raise DiffError("derivatives of non-scalar functions through vec are not supported; "
+                        "differentiate a scalar function of vec(X)")
+    return c.unvec(G, x.shape[0], x.shape[1])
+
+
+@defvjp("unvec")
+def grad_unvec(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    if ctx.batch_shape:
+        raise DiffError("derivatives of non-scalar functions through unvec are not supported")
+    return c.vec(G)
+
+
+@defvjp("kron")
+def grad_kron(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    raise DiffError("derivatives through kron are not supported yet")

@@ -1,0 +1,97 @@
+"""Simplification beyond the constructors' canonical forms.
+
+The constructors (:mod:`matcalc.construct`) already fold numbers, drop ``0*``
+and ``1*``, cancel double transposes and collect like terms.  This pass adds
+what would surprise a user if done while parsing: factoring a common matrix
+factor out of a sum, ``A.T @ x + A @ x`` → ``(A + A.T) @ x``, as the Matrix
+Cookbook writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import construct as c
+from .expr import Expr, rebuild
+
+_CONSTRUCTORS: dict[str, Callable[..., Expr]] = {
+    "add": c.add, "mul": c.mul, "pow": c.power, "matmul": c.matmul,
+    "transpose": c.transpose, "sum": c.sum_, "norm": c.norm, "norm1": c.norm1,
+    "norminf": c.norminf, "tr": c.trace, "det": c.det, "logdet": c.logdet, "inv": c.inv,
+    "diag": c.diag, "diagpart": c.diag, "softmax": c.softmax, "logsumexp": c.logsumexp,
+    "ismax": c.ismax, "kron": c.kron, "vec": c.vec,
+}
+
+
+def remake(node: Expr, args: tuple[Expr, ...]) -> Expr:
+    """``node`` with operands ``args``, rebuilt through its constructor."""
+    if not args:
+        return node
+    op = node.op
+    if op == "fn":
+        return c.fn(node.attrs[0], args[0])
+    if op == "einsum":
+        return c.einsum(node.attrs[0], *args)
+    if op == "unvec":
+        return c.unvec(args[0], node.shape[0], node.shape[1])
+    return _CONSTRUCTORS[op](*args)
+
+
+def simplify(e: Expr) -> Expr:
+    """Factor common matrix factors out of sums, everywhere in ``e``."""
+    def visit(node: Expr, args: tuple[Expr, ...]) -> Expr:
+        new = node if args == node.args else remake(node, args)
+        if new.op == "add":
+            new = _factor(new)
+        return new
+
+    return rebuild(e, visit)
+
+
+def _split(term: Expr) -> tuple[Expr | None, list[Expr]]:
+    """A term as (scalar coefficient part, matrix-product factors) or (None, [])."""
+    scalars: list[Expr] = []
+    core = term
+    if term.op == "mul":
+        arrays = [f for f in term.args if f.shape]
+        if len(arrays) != 1:
+            return None, []
+        scalars = [f for f in term.args if not f.shape]
+        core = arrays[0]
+    if core.op != "matmul":
+        return None, []
+    return (c.mul(*scalars) if scalars else c.const(1)), list(core.args)
+
+
+def _factor(s: Expr) -> Expr:
+    for side in ("right", "left"):
+        terms = list(s.args)
+        groups: dict[int, list[int]] = {}
+        parts: list[tuple[Expr | None, list[Expr]]] = [_split(t) for t in terms]
+        for k, (coeff, factors) in enumerate(parts):
+            if coeff is None or len(factors) < 2:
+                continue
+            key = factors[-1] if side == "right" else factors[0]
+            groups.setdefault(id(key), []).append(k)
+        changed = False
+        for idx in groups.values():
+            if len(idx) < 2:
+                continue
+            rests = []
+            for k in idx:
+                coeff, factors = parts[k]
+                rest = factors[:-1] if side == "right" else factors[1:]
+                rests.append(c.mul(coeff, c.matmul(*rest)))  # type: ignore[arg-type]
+            rests.sort(key=lambda r: r.op == "transpose")  # A + A.T rather than A.T + A
+            shared = parts[idx[0]][1][-1] if side == "right" else parts[idx[0]][1][0]
+            inner = c.add(*rests)
+            combined = c.matmul(inner, shared) if side == "right" else c.matmul(shared, inner)
+            terms[idx[0]] = combined
+            for k in idx[1:]:
+                terms[k] = c.zeros(s.shape)
+            changed = True
+        if changed:
+            s = c.add(*terms)
+            if s.op != "add":
+                return s
+    return s
