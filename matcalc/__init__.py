@@ -15,3 +15,6 @@ __version__ = "0.1.0"
 from .differentiate import diff, gradient, hessian, jacobian, subs  # noqa: E402
 
 __all__ += ["diff", "gradient", "hessian", "jacobian", "subs"]
+from .verify import VerifyReport, verify  # noqa: E402
+
+__all__ += ["VerifyReport", "verify"]

@@ -176,7 +176,18 @@ def add(*terms: Expr) -> Expr:
         if only.shape != shape:  # a scalar left over from broadcasting
             return mul(only, ones(shape))
         return only
+    diagonals = [_diagonal_of(t) for t in out]
+    if all(d is not None for d in diagonals):  # diag(a) + 2 * diag(b) = diag(a + 2 * b)
+        return diag(add(*diagonals))  # type: ignore[arg-type]
     return make("add", tuple(out), (), shape)
+
+
+def _diagonal_of(t: Expr) -> Expr | None:
+    """v for a term c * diag(v), else None."""
+    coeff, rest = _split_coefficient(t)
+    if rest is not None and rest.op == "diag":
+        return scale(coeff, rest.args[0])
+    return None
 
 
 def neg(a: Expr) -> Expr:
@@ -382,6 +393,7 @@ def matmul(*factors: Expr) -> Expr:
     if any(is_zero(f) for f in chain):
         return zeros(shape)
     chain = [f for f in chain if f.op != "eye"] or [chain[0]]
+    chain = _merge_diagonals(chain)
     chain = _canonical_vector_chain(chain)
     core = chain[0] if len(chain) == 1 else make("matmul", tuple(chain), (), shape)
     if core.shape != shape:  # only identities were dropped from a chain that was all I
@@ -389,6 +401,17 @@ def matmul(*factors: Expr) -> Expr:
     if coeff_factors:
         return mul(*coeff_factors, core)
     return core
+
+
+def _merge_diagonals(chain: list[Expr]) -> list[Expr]:
+    """diag(a) @ diag(b) is diag(a * b)."""
+    out: list[Expr] = []
+    for f in chain:
+        if out and f.op == "diag" and out[-1].op == "diag":
+            out[-1] = diag(mul(out[-1].args[0], f.args[0]))
+        else:
+            out.append(f)
+    return out
 
 
 def _canonical_vector_chain(chain: list[Expr]) -> list[Expr]:
@@ -505,6 +528,9 @@ def sum_(a: Expr) -> Expr:
         return a
     if is_zero(a):
         return const(0)
+    scalars, rest = _pull_scalars(a)
+    if scalars:
+        return mul(*scalars, sum_(rest))
     if a.op == "transpose":
         return sum_(a.args[0])
     if a.op == "diagpart":
@@ -610,6 +636,8 @@ def diag(a: Expr) -> Expr:
         return diag(a.args[0])
     if a.op == "zeros":
         return zeros((a.shape[0],))
+    if a.op == "matmul" and len(a.args) == 2 and a.args[0].ndim == 1 and is_row(a.args[1].shape):
+        return mul(a.args[0], transpose(a.args[1]))  # diag(u @ v.T) = u * v
     return make("diagpart", (a,), (), (a.shape[0],))
 
 
@@ -636,8 +664,20 @@ def kron(a: Expr, b: Expr) -> Expr:
     return make("kron", (a, b), (), shape)
 
 
+def _pull_scalars(a: Expr) -> tuple[list[Expr], Expr]:
+    """Scalar factors of a product, and the rest (for linear operators)."""
+    if a.op == "mul" and a.shape and any(not f.shape for f in a.args):
+        return [f for f in a.args if not f.shape], mul(*(f for f in a.args if f.shape))
+    return [], a
+
+
 def vec(a: Expr) -> Expr:
     _require(a.ndim in (1, 2), f"vec needs a vector or a matrix, not {describe(a)}", 2)
+    scalars, a = _pull_scalars(a)
+    if scalars:
+        return mul(*scalars, vec(a))
+    if a.op == "unvec":
+        return a.args[0]
     if a.ndim == 1:
         return a
     if is_row(a.shape):
@@ -668,6 +708,9 @@ def einsum(spec: str, *operands: Expr) -> Expr:
 def unvec(v: Expr, rows: Dim, cols: Dim) -> Expr:
     """The inverse of vec: a column-stacked vector back to a rows×cols matrix."""
     _require(v.ndim == 1, f"unvec needs a vector, not {describe(v)}", 1)
+    scalars, v = _pull_scalars(v)
+    if scalars:
+        return mul(*scalars, unvec(v, rows, cols))
     if v.op == "vec" and v.args[0].shape == (rows, cols):
         return v.args[0]
     return make("unvec", (v,), (), (rows, cols))

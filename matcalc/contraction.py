@@ -32,7 +32,7 @@ from itertools import count
 
 from . import construct as c
 from .dims import Dim, Shape, dims_equal
-from .errors import ParseError, ShapeError
+from .errors import DiffError, ParseError, ShapeError
 from .expr import Expr, make
 
 LETTERS = "ijklmnopqrstuvwxyzabcdefghABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -117,7 +117,12 @@ class _Product:
                 stack.append((c.transpose(e), (labels[1],)))
                 continue
             if any(lab is None for lab in labels):
-                raise ValueError("only rows have a unit axis")
+                if e.op == "einsum":
+                    self._inline(e, labels, stack)
+                    continue
+                if e.op == "ones" and all(d == 1 for d in e.shape):
+                    continue
+                raise DiffError(f"cannot contract the tensor {e} over its unit axes")
             labels_s: tuple[str, ...] = labels  # type: ignore[assignment]
             for lab, d in zip(labels_s, e.shape, strict=True):
                 self.sizes.setdefault(lab, d)
@@ -147,11 +152,11 @@ class _Product:
             else:
                 self.operands.append([e, list(labels_s)])
 
-    def _inline(self, e: Expr, labels: tuple[str, ...], stack: list) -> None:
+    def _inline(self, e: Expr, labels: tuple[Label, ...], stack: list) -> None:
         terms, out = e.attrs[0].split("->")
-        mapping = dict(zip(out, labels, strict=True))
+        mapping: dict[str, Label] = dict(zip(out, labels, strict=True))
         for t, operand in zip(terms.split(","), e.args, strict=True):
-            new = []
+            new: list[Label] = []
             for ch in t:
                 if ch not in mapping:
                     mapping[ch] = next(self.fresh)
@@ -259,6 +264,11 @@ def contract(out: Sequence[Label], shape: Shape, *operands: tuple[Expr, Sequence
     ``shape`` is the shape of the result (one entry per label of ``out``).
     Returns the simplest expression for it: matrix notation where possible.
     """
+    for k, (e, labels) in enumerate(operands):  # tensors in sums: contract term by term
+        if e.op == "add" and e.ndim >= 3:
+            rest = operands[:k] + operands[k + 1:]
+            return c.add(*(contract(out, shape, *rest[:k], (t, labels), *rest[k:])
+                           for t in e.args if t.shape))
     unit_axes = [i for i, lab in enumerate(out) if lab is None]
     out_labels = tuple(lab for lab in out if lab is not None)
     p = _Product(out_labels)
@@ -313,7 +323,18 @@ def _assemble(p: _Product, core_shape: Shape) -> Expr:
 
 def _einsum_node(operands: list[tuple[Expr, list[str]]], out: list[str], shape: Shape) -> Expr:
     scalars = [e for e, labs in operands if not labs]
-    operands = [(e, labs) for e, labs in operands if labs]
+    vectors: dict[str, int] = {}
+    merged: list[tuple[Expr, list[str]]] = []
+    for e, labs in operands:  # vectors over one index multiply elementwise
+        if len(labs) == 1 and labs[0] in vectors:
+            k = vectors[labs[0]]
+            merged[k] = (c.mul(merged[k][0], e), labs)
+            continue
+        if len(labs) == 1:
+            vectors[labs[0]] = len(merged)
+        if labs:
+            merged.append((e, labs))
+    operands = merged
     names: dict[str, str] = {}
     letters = iter(LETTERS)
     for _, labs in operands:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import construct as c
-from .expr import Expr, rebuild
+from .expr import Expr, postorder, rebuild
+from .sympy_bridge import ELEMENTWISE_OPS, simplify_elementwise
 
 _CONSTRUCTORS: dict[str, Callable[..., Expr]] = {
     "add": c.add, "mul": c.mul, "pow": c.power, "matmul": c.matmul,
@@ -38,14 +39,31 @@ def remake(node: Expr, args: tuple[Expr, ...]) -> Expr:
 
 
 def simplify(e: Expr) -> Expr:
-    """Factor common matrix factors out of sums, everywhere in ``e``."""
+    """Simplify elementwise fractions with SymPy; factor matrix factors out of sums."""
+    tops = _elementwise_tops(e)
+
     def visit(node: Expr, args: tuple[Expr, ...]) -> Expr:
         new = node if args == node.args else remake(node, args)
+        if id(node) in tops and new.op in ("add", "mul"):
+            new = simplify_elementwise(new)
         if new.op == "add":
             new = _factor(new)
         return new
 
     return rebuild(e, visit)
+
+
+def _elementwise_tops(e: Expr) -> set[int]:
+    """Ids of the largest elementwise subexpressions that contain a division."""
+    has_division: set[int] = set()
+    inner: set[int] = set()
+    for node in postorder(e):
+        if node.op in ELEMENTWISE_OPS:
+            if (node.op == "pow" and node.args[1].op == "const" and node.args[1].attrs[0] < 0) \
+                    or any(id(a) in has_division for a in node.args):
+                has_division.add(id(node))
+            inner.update(id(a) for a in node.args if a.op in ELEMENTWISE_OPS)
+    return {i for i in has_division if i not in inner}
 
 
 def _split(term: Expr) -> tuple[Expr | None, list[Expr]]:

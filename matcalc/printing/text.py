@@ -162,7 +162,8 @@ class TextPrinter:
         return Piece(f"{self.paren(base, POSTFIX)}^{self.paren(exponent, UNARY)}", POW, e)
 
     def _print_matmul(self, e: Expr, args: list[Piece]) -> Piece:
-        texts = [self.paren(args[0], MUL)] + [self.paren(p, MUL, strict=True) for p in args[1:]]
+        # a leading elementwise product gets parentheses too: (a * b) @ x.T reads better
+        texts = [self.paren(args[0], MUL, strict=e.args[0].op == "mul")] + [self.paren(p, MUL, strict=True) for p in args[1:]]
         return Piece(" @ ".join(texts), MUL, e)
 
     def _print_transpose(self, e: Expr, args: list[Piece]) -> Piece:
