@@ -51,8 +51,12 @@ def _seed(shape: tuple) -> Expr:
     return contract(a + b, shape + shape, *operands)
 
 
-def derivative(f: Expr, x: Expr) -> Expr:
-    """∂f/∂x for a variable node ``x``, unsimplified, shape ``f.shape + x.shape``."""
+def derivative(f: Expr, x: Expr, trace: list[tuple[Expr, int, Expr]] | None = None) -> Expr:
+    """∂f/∂x for a variable node ``x``, unsimplified, shape ``f.shape + x.shape``.
+
+    With ``trace``, each rule application is recorded as (node, operand index,
+    the operand's share of the adjoint), in the order they are applied.
+    """
     ctx = Ctx(f.shape)
     live = depends_on(f, {x.name})
     if id(f) not in live:
@@ -68,7 +72,10 @@ def derivative(f: Expr, x: Expr) -> Expr:
             return _symmetrize(G, x, f.ndim) if x.structure else G
         for i, arg in enumerate(node.args):
             if id(arg) in live:
-                adjoints.setdefault(id(arg), []).append(vjp(node, i, G, ctx))
+                share = vjp(node, i, G, ctx)
+                adjoints.setdefault(id(arg), []).append(share)
+                if trace is not None:
+                    trace.append((node, i, share))
     return c.zeros(f.shape + x.shape)
 
 
@@ -87,16 +94,17 @@ def diff(f: Expr, wrt: Any, *, layout: str = "denominator", steps: bool = False)
     if layout not in LAYOUTS:
         raise DiffError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     x = _variable(f, wrt)
+    trace: list[tuple[Expr, int, Expr]] | None = [] if steps else None
     if x is None:  # a name that does not occur: the derivative is zero (x taken scalar)
         result = c.zeros(f.shape)
     else:
-        result = simplify(derivative(f, x))
+        result = simplify(derivative(f, x, trace))
     if layout == "numerator" and f.ndim == 0 and result.ndim == 1:
         result = c.transpose(result)
     if steps:
-        from .steps import derivation
+        from .steps import Derivation
 
-        return derivation(f, wrt, result)
+        return Derivation.from_trace(f, str(wrt), result, trace or [])
     return result
 
 
