@@ -15,7 +15,7 @@ from typing import Any
 from . import construct as c
 from .contraction import contract
 from .errors import DiffError, ShapeError
-from .expr import Expr, depends_on, postorder, rebuild
+from .expr import Expr, depends_on, postorder, rebuild, remember_variables
 from .rules import Ctx, vjp
 from .simplify import simplify
 
@@ -101,6 +101,7 @@ def diff(f: Expr, wrt: Any, *, layout: str = "denominator", steps: bool = False)
         result = simplify(derivative(f, x, trace))
     if layout == "numerator" and f.ndim == 0 and result.ndim == 1:
         result = c.transpose(result)
+    remember_variables(result, f)
     if steps:
         from .steps import Derivation
 

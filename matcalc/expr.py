@@ -110,6 +110,27 @@ def _attrs_key(attrs: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple((type(a).__name__, a) for a in attrs)
 
 
+_origins: weakref.WeakKeyDictionary[Expr, dict[str, Expr]] = weakref.WeakKeyDictionary()
+
+
+def remember_variables(result: Expr, source: Expr) -> None:
+    """Note that ``result`` was derived from ``source``, whose variables fix its dimensions.
+
+    A derivative may lose a variable (d(A@x)/dA has no A) but keep its dimensions;
+    evaluation reads their sizes from the arrays of the source's variables.
+    """
+    known = _origins.setdefault(result, {})
+    for name, node in source.variables().items():
+        known.setdefault(name, node)
+    for name, node in _origins.get(source, {}).items():
+        known.setdefault(name, node)
+
+
+def related_variables(e: Expr) -> dict[str, Expr]:
+    """Variables of the expressions ``e`` was derived from (see :func:`remember_variables`)."""
+    return dict(_origins.get(e, {}))
+
+
 def postorder(root: Expr, known: Container[int] = ()) -> Iterator[Expr]:
     """Every distinct node of the DAG once, operands before the nodes that use them.
 

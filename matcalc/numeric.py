@@ -14,7 +14,7 @@ import numpy as np
 from .dims import Shape, dim_value, format_shape
 from .elementwise import lookup
 from .errors import ShapeError
-from .expr import Expr, postorder
+from .expr import Expr, postorder, related_variables
 
 Array = Any
 
@@ -61,6 +61,17 @@ def bind(expr: Expr, values: Mapping[str, Any]) -> tuple[dict[str, Array], dict[
                 if want is not None and want != n:
                     raise ShapeError(f"{name} should have {d} = {want} entries along an axis, "
                                      f"not {n}")
+    for name, node in related_variables(expr).items():  # variables the expression lost
+        if name in variables or name not in values:
+            continue
+        try:
+            shape = np.shape(values[name])
+        except (TypeError, ValueError):
+            continue
+        if len(shape) == node.ndim:
+            for d, n in zip(node.shape, shape, strict=True):
+                if isinstance(d, str) and "*" not in d:
+                    sizes.setdefault(d, n)
     for node in postorder(expr):  # dimensions that no variable fixes
         for d in node.shape:
             if isinstance(d, str):
