@@ -18,22 +18,35 @@ Numbers are exact (``int`` or ``Fraction``) so that ``0.5 * 2`` is exactly 1.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Generator, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from .dims import Dim, Shape, dims_equal, format_shape, product_dim, shapes_equal
 from .errors import ParseError, ShapeError
 from .expr import Expr, Number, make
 
+R = TypeVar("R")
+
 # ----------------------------------------------------------------------------------------
 # helpers
+
+
+MAX_DIGITS = 1000  # numbers (numerators and denominators) have at most this many digits
+_NUMBER_LIMIT = 10**MAX_DIGITS
 
 
 def number(v: int | Fraction | float | str) -> Number:
     """An exact number; Fractions with denominator 1 become ints."""
     if isinstance(v, bool):
         v = int(v)
+    if isinstance(v, str):  # "1e99999999" must not make Fraction build a huge integer
+        mantissa, _, exponent = v.lower().partition("e")
+        if len(mantissa) > 4 * MAX_DIGITS or len(exponent) > 6 or (
+                exponent and abs(int(exponent)) > 4 * MAX_DIGITS):
+            raise ParseError(f"the number {_cut(v)} has more than {MAX_DIGITS} digits, "
+                             "the limit")
     if isinstance(v, float | str):
         v = Fraction(v)
     if isinstance(v, Fraction) and v.denominator == 1:
@@ -70,7 +83,15 @@ def is_square(shape: Shape) -> bool:
 
 
 def const(v: int | Fraction | float | str) -> Expr:
-    return make("const", (), (number(v),), ())
+    n = number(v)
+    if abs(n.numerator) >= _NUMBER_LIMIT or n.denominator >= _NUMBER_LIMIT:
+        raise ParseError(f"a number with more than {MAX_DIGITS} digits arose; "
+                         f"{MAX_DIGITS} digits is the limit")
+    return make("const", (), (n,), ())
+
+
+def _cut(text: str, width: int = 20) -> str:
+    return text if len(text) <= width else text[:width] + "..."
 
 
 def var(name: str, shape: Shape = (), structure: str = "") -> Expr:
@@ -258,7 +279,9 @@ def mul(*factors: Expr) -> Expr:
         if exponent != 0:
             items.append((pos, power(base, const(exponent))))
     # scalar factors before arrays, otherwise in order of appearance
-    items.sort(key=lambda it: (bool(it[1].shape), it[0]))
+    # scalar factors before arrays and numerators before denominators (the printed
+    # order, so that parsing the text gives back the same node); else as they came
+    items.sort(key=lambda it: (bool(it[1].shape), _is_denominator(it[1]), it[0]))
     out = [e for _, e in items]
     if not out:
         return scale(coeff, ones(shape)) if shape else const(coeff)
@@ -271,6 +294,10 @@ def mul(*factors: Expr) -> Expr:
     if len(out) == 1:
         return out[0]
     return make("mul", tuple(out), (), shape)
+
+
+def _is_denominator(e: Expr) -> bool:
+    return e.op == "pow" and e.args[1].op == "const" and e.args[1].attrs[0] < 0
 
 
 def div(a: Expr, b: Expr) -> Expr:
@@ -313,9 +340,12 @@ def power(base: Expr, exponent: Expr) -> Expr:
 
 
 def _fold_power(b: Number, p: Number) -> Number | None:
+    if b == 0 and p < 0:
+        raise ShapeError(f"0 to the power {p} is a division by zero")
+    size = max(abs(Fraction(b).numerator), Fraction(b).denominator).bit_length()
+    if size * abs(p) > 4 * MAX_DIGITS or Fraction(p).denominator > 64:
+        return None  # too large to fold (2^99999999): it stays a power
     if isinstance(p, int):
-        if b == 0 and p < 0:
-            return None
         return number(Fraction(b) ** p)
     import sympy
 
@@ -392,15 +422,33 @@ def matmul(*factors: Expr) -> Expr:
             chain.append(f)
     if any(is_zero(f) for f in chain):
         return zeros(shape)
-    chain = [f for f in chain if f.op != "eye"] or [chain[0]]
-    chain = _merge_diagonals(chain)
-    chain = _canonical_vector_chain(chain)
-    core = chain[0] if len(chain) == 1 else make("matmul", tuple(chain), (), shape)
-    if core.shape != shape:  # only identities were dropped from a chain that was all I
+    chain = _cancel_inverses([f for f in chain if f.op != "eye"])
+    if not chain:  # a product of identities
         core = eye(shape[0])
+    else:
+        chain = _merge_diagonals(chain)
+        chain = _canonical_vector_chain(chain)
+        core = chain[0] if len(chain) == 1 else make("matmul", tuple(chain), (), shape)
     if coeff_factors:
         return mul(*coeff_factors, core)
     return core
+
+
+def _inverse_pair(a: Expr, b: Expr) -> bool:
+    """Whether a @ b is the identity: X @ inv(X), inv(X) @ X, X.T @ inv(X).T, ..."""
+    if a.op == "transpose" and b.op == "transpose":
+        return _inverse_pair(b.args[0], a.args[0])
+    return (b.op == "inv" and b.args[0] is a) or (a.op == "inv" and a.args[0] is b)
+
+
+def _cancel_inverses(chain: list[Expr]) -> list[Expr]:
+    out: list[Expr] = []
+    for f in chain:
+        if out and out[-1].ndim == 2 and f.ndim == 2 and _inverse_pair(out[-1], f):
+            out.pop()
+        else:
+            out.append(f)
+    return out
 
 
 def _merge_diagonals(chain: list[Expr]) -> list[Expr]:
@@ -432,6 +480,16 @@ def _canonical_vector_chain(chain: list[Expr]) -> list[Expr]:
 
 
 def transpose(a: Expr) -> Expr:
+    return _walk(_transpose, a, _transposes)
+
+
+# transposes made before: X = (Y @ B + C).T nested a thousand deep stays linear, since
+# transposing X reuses the transpose of Y.  Keys and values are weak: nothing is kept alive.
+_transposes: weakref.WeakKeyDictionary[Expr, weakref.ref[Expr]] = weakref.WeakKeyDictionary()
+
+
+def _transpose(a: Expr) -> Generator[Expr, Expr, Expr]:
+    """Transpose pushed through products and sums (a step of :func:`_walk`)."""
     if a.ndim == 0:
         return a
     if a.ndim > 2:
@@ -448,17 +506,17 @@ def transpose(a: Expr) -> Expr:
     if a.ndim == 1 and op != "var":
         # a transposed column stays one node, (A @ x - y).T, rather than x.T @ A.T - y.T
         return make("transpose", (a,), (), _transposed_shape(a.shape))
-    if op == "matmul":
-        return matmul(*(transpose(f) for f in reversed(a.args)))
-    if op == "add":
-        return add(*(transpose(t) for t in a.args))
-    if op == "mul":
-        return mul(*(transpose(f) for f in a.args))
+    if op in ("matmul", "add", "mul"):
+        operands = reversed(a.args) if op == "matmul" else a.args
+        transposed = []
+        for f in operands:
+            transposed.append((yield f))
+        return {"matmul": matmul, "add": add, "mul": mul}[op](*transposed)
     if op == "inv" and _is_symmetric(a.args[0]):
         return a
     if op in ("fn", "pow") and a.args[0].shape and (
             a.args[0].op == "transpose" or is_row(a.args[0].shape)):
-        inner = transpose(a.args[0])
+        inner = yield a.args[0]
         return fn(a.attrs[0], inner) if op == "fn" else power(inner, a.args[1])
     return make("transpose", (a,), (), _transposed_shape(a.shape))
 
@@ -472,17 +530,68 @@ def _transposed_shape(shape: Shape) -> Shape:
 
 
 def _is_symmetric(e: Expr) -> bool:
+    return _walk(_symmetric, e)
+
+
+def _symmetric(e: Expr) -> Generator[Expr, bool, bool]:
     if e.op == "var":
         return bool(e.structure)
     if e.op in ("eye", "diag"):
         return True
     if e.op == "inv":
-        return _is_symmetric(e.args[0])
-    if e.op in ("add",):
-        return all(_is_symmetric(t) or not t.shape for t in e.args)
-    if e.op == "mul":
-        return all(_is_symmetric(t) or not t.shape for t in e.args)
+        return (yield e.args[0])
+    if e.op == "matmul" and e.ndim == 2 and not is_row(e.shape):
+        # a palindrome up to transposes: X.T @ X, X.T @ A @ X with A symmetric
+        n = len(e.args)
+        for k in range(n // 2):
+            if transpose(e.args[n - 1 - k]) is not e.args[k]:
+                return False
+        return True if n % 2 == 0 else (yield e.args[n // 2])
+    if e.op in ("add", "mul"):
+        for t in e.args:
+            if t.shape and not (yield t):
+                return False
+        return True
     return False
+
+
+def _walk(step: Callable[[Expr], Generator[Expr, R, R]], root: Expr,
+          cache: weakref.WeakKeyDictionary[Expr, weakref.ref[Any]] | None = None) -> R:
+    """``step(root)`` for a recursive ``step`` written as a generator, without recursion.
+
+    ``step`` yields an operand to get ``step`` of it back, so deep expressions need no
+    Python stack; results are memoised, so each shared subexpression is visited once.
+    ``cache`` (weak, for Expr results) keeps results from one call to the next.
+    """
+    memo: dict[int, tuple[Expr, R]] = {}  # id -> (node, result); the node keeps the id unique
+
+    def known(e: Expr) -> tuple[bool, Any]:
+        if id(e) in memo:
+            return True, memo[id(e)][1]
+        ref = cache.get(e) if cache is not None else None
+        hit = ref() if ref is not None else None
+        return hit is not None, hit
+
+    done, value = known(root)
+    if done:
+        return value  # type: ignore[no-any-return]
+    stack = [(root, step(root))]
+    while stack:
+        node, gen = stack[-1]
+        try:
+            child = gen.send(value)
+        except StopIteration as stop:
+            stack.pop()
+            memo[id(node)] = (node, stop.value)
+            if cache is not None:
+                cache[node] = weakref.ref(stop.value)
+            value = stop.value
+            continue
+        done, value = known(child)
+        if not done:
+            stack.append((child, step(child)))
+            value = None
+    return value  # type: ignore[no-any-return]
 
 
 def is_symmetric(e: Expr) -> bool:
@@ -503,6 +612,8 @@ def fn(name: str, a: Expr) -> Expr:
         return a
     if name == "log" and a.op == "fn" and a.attrs[0] == "exp":
         return a.args[0]
+    if name == "log" and a.op == "softmax":
+        return sub(a.args[0], logsumexp(a.args[0]))
     if name in ("sign", "step") and a.op == "const":
         v = a.attrs[0]
         return const((v > 0) - (v < 0) if name == "sign" else int(v > 0))
@@ -518,9 +629,11 @@ def fn(name: str, a: Expr) -> Expr:
     return make("fn", (a,), (name,), a.shape)
 
 
-def _require(ok: bool, message: str, rank: int) -> None:
+def _require(ok: bool, message: str | Callable[[], str], rank: int) -> None:
+    # message may be a lambda: describing an operand prints it, which is too slow to do
+    # for every node of a deep expression when nothing is wrong
     if not ok:
-        raise ShapeError(message, suspects=((0, rank),))
+        raise ShapeError(message() if callable(message) else message, suspects=((0, rank),))
 
 
 def sum_(a: Expr) -> Expr:
@@ -539,42 +652,49 @@ def sum_(a: Expr) -> Expr:
 
 
 def norm(a: Expr) -> Expr:
-    _require(a.ndim in (1, 2), f"norm needs a vector or a matrix, not {describe(a)}", 1)
+    _require(a.ndim in (1, 2), lambda: f"norm needs a vector or a matrix, not {describe(a)}", 1)
     if a.op == "transpose":
         return norm(a.args[0])
     return make("norm", (a,), (), ())
 
 
 def norm1(a: Expr) -> Expr:
-    _require(a.ndim in (1, 2), f"norm1 needs a vector or a matrix, not {describe(a)}", 1)
+    _require(a.ndim in (1, 2), lambda: f"norm1 needs a vector or a matrix, not {describe(a)}", 1)
     if a.op == "transpose":
         return norm1(a.args[0])
     return make("norm1", (a,), (), ())
 
 
 def norminf(a: Expr) -> Expr:
-    _require(a.ndim in (1, 2), f"norminf needs a vector or a matrix, not {describe(a)}", 1)
+    _require(a.ndim in (1, 2), lambda: f"norminf needs a vector or a matrix, not {describe(a)}", 1)
     if a.op == "transpose":
         return norminf(a.args[0])
     return make("norminf", (a,), (), ())
 
 
 def _square(name: str, a: Expr) -> None:
-    _require(a.ndim == 2, f"{name} needs a square matrix, not {describe(a)}", 2)
+    _require(a.ndim == 2, lambda: f"{name} needs a square matrix, not {describe(a)}", 2)
     if not dims_equal(a.shape[0], a.shape[1]):
         raise ShapeError(f"{name} needs a square matrix, but {describe(a)} is not square")
 
 
 def trace(a: Expr) -> Expr:
+    return _walk(_trace, a)
+
+
+def _trace(a: Expr) -> Generator[Expr, Expr, Expr]:
     _square("tr", a)
     if a.op == "transpose":
-        return trace(a.args[0])
+        return (yield a.args[0])
     if a.op == "eye":
         return dim(a.shape[0])
     if a.op == "add":
-        return add(*(trace(t) if t.shape else mul(t, dim(a.shape[0])) for t in a.args))
+        terms = []
+        for t in a.args:
+            terms.append((yield t) if t.shape else mul(t, dim(a.shape[0])))
+        return add(*terms)
     if a.op == "mul" and a.args[0].op == "const":
-        return scale(a.args[0].attrs[0], trace(mul(*a.args[1:])))
+        return scale(a.args[0].attrs[0], (yield mul(*a.args[1:])))
     if is_zero(a):
         return const(0)
     if a.op == "diag":
@@ -588,6 +708,8 @@ def det(a: Expr) -> Expr:
         return det(a.args[0])
     if a.op == "eye":
         return const(1)
+    if a.op == "inv":
+        return power(det(a.args[0]), const(-1))
     return make("det", (a,), (), ())
 
 
@@ -625,7 +747,7 @@ def diag(a: Expr) -> Expr:
         if a.op == "diagpart" and a.args[0].op == "diag":
             return a.args[0]
         return make("diag", (a,), (), (a.shape[0], a.shape[0]))
-    _require(a.ndim == 2, f"diag needs a vector or a square matrix, not {describe(a)}", 1)
+    _require(a.ndim == 2, lambda: f"diag needs a vector or a square matrix, not {describe(a)}", 1)
     if not dims_equal(a.shape[0], a.shape[1]):
         raise ShapeError(f"diag of a matrix needs a square matrix, but {describe(a)} is not")
     if a.op == "diag":
@@ -642,17 +764,17 @@ def diag(a: Expr) -> Expr:
 
 
 def softmax(a: Expr) -> Expr:
-    _require(a.ndim == 1, f"softmax needs a vector, not {describe(a)}", 1)
+    _require(a.ndim == 1, lambda: f"softmax needs a vector, not {describe(a)}", 1)
     return make("softmax", (a,), (), a.shape)
 
 
 def logsumexp(a: Expr) -> Expr:
-    _require(a.ndim == 1, f"logsumexp needs a vector, not {describe(a)}", 1)
+    _require(a.ndim == 1, lambda: f"logsumexp needs a vector, not {describe(a)}", 1)
     return make("logsumexp", (a,), (), ())
 
 
 def ismax(a: Expr) -> Expr:
-    _require(a.ndim in (1, 2), f"ismax needs a vector or a matrix, not {describe(a)}", 1)
+    _require(a.ndim in (1, 2), lambda: f"ismax needs a vector or a matrix, not {describe(a)}", 1)
     return make("ismax", (a,), (), a.shape)
 
 
@@ -672,7 +794,7 @@ def _pull_scalars(a: Expr) -> tuple[list[Expr], Expr]:
 
 
 def vec(a: Expr) -> Expr:
-    _require(a.ndim in (1, 2), f"vec needs a vector or a matrix, not {describe(a)}", 2)
+    _require(a.ndim in (1, 2), lambda: f"vec needs a vector or a matrix, not {describe(a)}", 2)
     scalars, a = _pull_scalars(a)
     if scalars:
         return mul(*scalars, vec(a))
@@ -707,7 +829,7 @@ def einsum(spec: str, *operands: Expr) -> Expr:
 
 def unvec(v: Expr, rows: Dim, cols: Dim) -> Expr:
     """The inverse of vec: a column-stacked vector back to a rows×cols matrix."""
-    _require(v.ndim == 1, f"unvec needs a vector, not {describe(v)}", 1)
+    _require(v.ndim == 1, lambda: f"unvec needs a vector, not {describe(v)}", 1)
     scalars, v = _pull_scalars(v)
     if scalars:
         return mul(*scalars, unvec(v, rows, cols))

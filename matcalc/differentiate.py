@@ -15,7 +15,7 @@ from typing import Any
 from . import construct as c
 from .contraction import contract
 from .errors import DiffError, ShapeError
-from .expr import Expr, depends_on, postorder, rebuild, remember_variables
+from .expr import Expr, depends_on, postorder, rebuild, related_variables, remember_variables
 from .rules import Ctx, vjp
 from .simplify import simplify
 
@@ -31,6 +31,9 @@ def _variable(f: Expr, wrt: Any) -> Expr | None:
         raise DiffError(f"can only differentiate by a variable name, not {wrt!r}")
     found = f.variables().get(wrt)
     if found is None:
+        declared = related_variables(f).get(wrt)
+        if declared is not None:
+            return declared
         for node in postorder(f):
             if node.op == "dim" and node.attrs[0] == wrt:
                 raise DiffError(f"{wrt} is a dimension (a size), not a variable")
@@ -59,6 +62,8 @@ def derivative(f: Expr, x: Expr, trace: list[tuple[Expr, int, Expr]] | None = No
     """
     ctx = Ctx(f.shape)
     live = depends_on(f, {x.name})
+    if id(x) not in live:  # declared but not used: the derivative is zero
+        return c.zeros(f.shape + x.shape)
     if id(f) not in live:
         return c.zeros(f.shape + x.shape)
     adjoints: dict[int, list[Expr]] = {id(f): [_seed(f.shape)]}

@@ -126,6 +126,13 @@ def remember_variables(result: Expr, source: Expr) -> None:
         known.setdefault(name, node)
 
 
+def remember_declared(result: Expr, variables: dict[str, Expr]) -> None:
+    """Note variables declared for ``result`` that it does not use (their shapes)."""
+    known = _origins.setdefault(result, {})
+    for name, node in variables.items():
+        known.setdefault(name, node)
+
+
 def related_variables(e: Expr) -> dict[str, Expr]:
     """Variables of the expressions ``e`` was derived from (see :func:`remember_variables`)."""
     return dict(_origins.get(e, {}))

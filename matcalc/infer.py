@@ -20,7 +20,7 @@ from . import construct as c
 from .dims import Dim, Shape, Unifier, is_placeholder, unifying
 from .elementwise import lookup as lookup_elementwise
 from .errors import MatcalcError, ParseError, ShapeError
-from .expr import Expr
+from .expr import Expr, remember_declared
 from .parser import Declaration, Definition, Parsed, Raw, parse_text
 
 KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "symmetric": 1, "spd": 1}
@@ -48,7 +48,19 @@ def parse(text: str, shapes: Mapping[str, Any] | None = None) -> Expr:
     """Parse ``text`` into a typed expression (SPEC section 2)."""
     parsed = parse_text(text)
     declared = _declarations(parsed.declarations, shapes or {}, text)
-    return _Builder(text, parsed, declared).build()
+    expr = _Builder(text, parsed, declared).build()
+    used = expr.variables()
+    unused = {}
+    for name, decl in declared.items():  # kept so that d/d(unused) has the right shape
+        if name not in used and not any(isinstance(d, str) and name in d.split("*")
+                                        for v in used.values() for d in v.shape):
+            try:
+                unused[name] = c.var(name, decl.shape, decl.structure)
+            except ShapeError:
+                continue
+    if unused:
+        remember_declared(expr, unused)
+    return expr
 
 
 # ----------------------------------------------------------------------------------------
