@@ -827,6 +827,41 @@ def einsum(spec: str, *operands: Expr) -> Expr:
     return build_einsum(spec, operands)
 
 
+def _same_size(a: Shape, b: Shape) -> bool:
+    """Whether two shapes have equally many entries (products compared factor by factor)."""
+    def factors(shape: Shape) -> list[str]:
+        out: list[str] = []
+        number = 1
+        for d in shape:
+            for f in str(d).split("*"):
+                if f.isdigit():
+                    number *= int(f)
+                else:
+                    out.append(f)
+        return sorted(out) + ([str(number)] if number != 1 else [])
+    return factors(a) == factors(b)
+
+
+def reshape(a: Expr, shape: Shape) -> Expr:
+    """NumPy's reshape (row-major order) to ``shape``."""
+    shape = tuple(shape)
+    if not _same_size(a.shape, shape):
+        raise ShapeError(f"cannot reshape {describe(a)} to {format_shape(shape)}: "
+                         "the number of entries differs")
+    if shape == a.shape:
+        return a
+    scalars, rest = _pull_scalars(a)
+    if scalars:
+        return mul(*scalars, reshape(rest, shape))
+    if a.op == "reshape":
+        return reshape(a.args[0], shape)
+    if is_zero(a):
+        return zeros(shape)
+    if a.op == "ones":
+        return ones(shape)
+    return make("reshape", (a,), (), shape)
+
+
 def unvec(v: Expr, rows: Dim, cols: Dim) -> Expr:
     """The inverse of vec: a column-stacked vector back to a rows×cols matrix."""
     _require(v.ndim == 1, lambda: f"unvec needs a vector, not {describe(v)}", 1)

@@ -146,9 +146,9 @@ class _Product:
             elif op == "diag":
                 stack.append((c.eye(e.shape[0]), labels_s))
                 stack.append((e.args[0], (labels_s[0],)))
-            elif op == "ones" and e.ndim == 2:
-                stack.append((c.ones((e.shape[0],)), (labels_s[0],)))
-                stack.append((c.ones((e.shape[1],)), (labels_s[1],)))
+            elif op == "ones" and e.ndim >= 2:  # an outer product of ones vectors
+                for d, lab in zip(e.shape, labels_s, strict=True):
+                    stack.append((c.ones((d,)), (lab,)))
             else:
                 self.operands.append([e, list(labels_s)])
 

@@ -18,7 +18,8 @@ _active: contextvars.ContextVar[Unifier | None] = contextvars.ContextVar("unifie
 
 
 def is_placeholder(d: Dim) -> bool:
-    return isinstance(d, str) and d.startswith("?")
+    """A dimension still to be inferred (``"?3"``; a product of them is not one)."""
+    return isinstance(d, str) and d.startswith("?") and "*" not in d
 
 
 class Unifier:

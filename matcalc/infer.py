@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import construct as c
-from .dims import Dim, Shape, Unifier, is_placeholder, unifying
+from .dims import Dim, Shape, Unifier, is_placeholder, shapes_equal, unifying
 from .elementwise import lookup as lookup_elementwise
 from .errors import MatcalcError, ParseError, ShapeError
 from .expr import Expr, remember_declared
-from .parser import Declaration, Definition, Parsed, Raw, parse_text
+from .parser import CHAINS, Declaration, Definition, Parsed, Raw, parse_text
 
 KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "symmetric": 1, "spd": 1}
 
@@ -32,8 +32,9 @@ UNARY = {
     "ismax": c.ismax,
 }
 BINARY = {"dot": c.dot, "outer": c.outer, "kron": c.kron}
-DIM_FUNCTIONS = {"eye": (1, 1), "ones": (1, 2), "zeros": (1, 2)}
-RESERVED = set(UNARY) | set(BINARY) | set(DIM_FUNCTIONS) | {"einsum", "unvec", "I", "where"}
+DIM_FUNCTIONS = {"eye": (1, 1), "ones": (1, 16), "zeros": (1, 16)}  # arrays of any order
+RESERVED = set(UNARY) | set(BINARY) | set(DIM_FUNCTIONS) | {"einsum", "unvec", "reshape", "I",
+                                                               "where"}
 
 NAME_POOL = ["m", "n", "p", "q", "r", "k", "l", "d", "h", "s", "t", "u", "v", "w"]
 
@@ -183,15 +184,19 @@ class _Builder:
                 if isinstance(dd, str):
                     self.dim_names.update(p for p in dd.split("*") if not p.isdigit())
         for r in self._all_raw():
-            if r.kind == "call" and r.value in DIM_FUNCTIONS:
-                for a in r.children:
-                    if a.kind == "name" and a.value not in declared:
-                        self.dim_names.add(a.value)
+            if r.kind == "call" and r.value in (*DIM_FUNCTIONS, "reshape", "unvec"):
+                dim_args = r.children if r.value in DIM_FUNCTIONS else r.children[1:]
+                for a in dim_args:
+                    for leaf in _walk(a):
+                        if leaf.kind == "name" and leaf.value not in declared:
+                            self.dim_names.add(leaf.value)
         # variables: names that are not dimensions, definitions or the identity
         self.order: list[str] = []
+        seen: set[str] = set()
         for r in self._in_order():
-            if r.kind == "name" and self._is_variable(r.value) and r.value not in self.order:
+            if r.kind == "name" and r.value not in seen and self._is_variable(r.value):
                 self.order.append(r.value)
+                seen.add(r.value)
         self.ranks: dict[str, int] = {}
         self.flexible: set[str] = set()
         for name in self.order:
@@ -320,10 +325,13 @@ class _Builder:
         def children(r: Raw) -> list[Raw]:
             if r.kind == "name" and r.value in self.definitions:
                 return [self.definitions[r.value].body]
-            if r.kind == "call" and r.value in DIM_FUNCTIONS | {"unvec": None}:
-                return r.children[:1] if r.value == "unvec" else []
+            if r.kind == "call" and r.value in DIM_FUNCTIONS | {"unvec": None, "reshape": None}:
+                return r.children[:1] if r.value in ("unvec", "reshape") else []
             if r.kind == "call" and r.value == "einsum":
                 return r.children[1:]
+            if r.kind in CHAINS:  # a + b - c + ...: the operands, not the partial sums
+                spine = _spine(r)
+                return [spine[0].children[0]] + [n.children[1] for n in spine]
             return r.children
 
         root = self.parsed.expr
@@ -380,16 +388,8 @@ class _Builder:
             return self._name(r, args)
         if k == "string":
             raise ParseError("a string may only be einsum's first argument", self.text, r.pos)
-        if k == "add":
-            return c.add(args[0], args[1])
-        if k == "sub":
-            return c.sub(args[0], args[1])
-        if k == "mul":
-            return c.mul(args[0], args[1])
-        if k == "div":
-            return c.div(args[0], args[1])
-        if k == "matmul":
-            return c.matmul(args[0], args[1])
+        if k in CHAINS:
+            return self._chain(_spine(r), args)
         if k == "neg":
             return c.neg(args[0])
         if k == "pow":
@@ -399,6 +399,53 @@ class _Builder:
         if k == "call":
             return self._call(r, args)
         raise ParseError(f"internal: unknown raw node {k!r}", self.text, r.pos)
+
+    def _chain(self, spine: list[Raw], args: list[Expr]) -> Expr:
+        """A left-associated chain ``a + b - c ...`` or ``a * b / c @ d ...`` built at once.
+
+        Building it pair by pair would flatten the partial sum again at every step,
+        quadratic in its length.  Each step's shapes are checked as the pair would be;
+        when one does not fit, that pair is built to raise the error it gives.
+        """
+        if CHAINS[spine[0].kind] == "sum":
+            first = args[0] if args[0].shape else None
+            terms = [args[0]]
+            for n, e in zip(spine, args[1:], strict=True):
+                if e.shape and first is not None and not shapes_equal(first.shape, e.shape):
+                    self._step_error(n, c.add(*terms), e)
+                first = first or (e if e.shape else None)
+                terms.append(e if n.kind == "add" else c.neg(e))
+            return c.add(*terms)
+        run = "mul"  # the kind of the current run of factors: "mul" (* and /) or "matmul"
+        factors = [args[0]]
+        shape = args[0].shape  # of the product so far
+        for n, e in zip(spine, args[1:], strict=True):
+            kind = "matmul" if n.kind == "matmul" else "mul"
+            if kind != run and len(factors) > 1:
+                factors = [_product(run, factors)]
+            run = kind
+            try:
+                if kind == "matmul":
+                    shape = c._matmul_shape(shape, e.shape, c._ShapeOnly(shape), e)
+                elif (n.kind == "div" and c.is_zero(e)) or (
+                        shape and e.shape and not shapes_equal(shape, e.shape)):
+                    raise ShapeError("")
+                else:
+                    shape = shape or e.shape
+            except ShapeError:
+                self._step_error(n, _product(run, factors), e)
+            factors.append(c.div(c.const(1), e) if n.kind == "div" else e)
+        return _product(run, factors)
+
+    def _step_error(self, n: Raw, left: Expr, right: Expr) -> None:
+        """Build the pair ``left <op> right`` of chain node ``n`` to raise its shape error."""
+        build = {"add": c.add, "sub": c.sub, "mul": c.mul, "div": c.div, "matmul": c.matmul}
+        try:
+            build[n.kind](left, right)
+        except ShapeError as e:
+            if not e.text:
+                e.at(self.text, n.pos)
+            raise _Blame(e, n.children) from None
 
     def _name(self, r: Raw, args: list[Expr]) -> Expr:
         name = r.value
@@ -439,6 +486,11 @@ class _Builder:
             if len(r.children) < 2:
                 raise ParseError("einsum needs at least one operand", self.text, r.pos)
             return c.einsum(r.children[0].value, *args)
+        if name == "reshape":
+            if len(r.children) < 2:
+                raise ParseError("reshape takes an array and its new dimensions", self.text,
+                                 r.pos)
+            return c.reshape(args[0], tuple(self._dim_arg(a) for a in r.children[1:]))
         if name == "unvec":
             self._arity(r, 3, 3)
             return c.unvec(args[0], self._dim_arg(r.children[1]), self._dim_arg(r.children[2]))
@@ -467,8 +519,26 @@ class _Builder:
             return int(a.value)
         if a.kind == "name" and a.value not in self.declared:
             return a.value
-        raise ParseError("expected a dimension (a name or a positive integer)", self.text,
-                         a.pos)
+        if a.kind == "mul":  # a product of dimensions, m*p
+            from .dims import product_dim
+
+            return product_dim(self._dim_arg(k) for k in a.children)
+        raise ParseError("expected a dimension (a name, a positive integer or a product "
+                         "of them)", self.text, a.pos)
+
+
+def _spine(r: Raw) -> list[Raw]:
+    """The operator nodes of the left-associated chain that ends at ``r``, first to last."""
+    family = CHAINS[r.kind]
+    nodes = [r]
+    while CHAINS.get(nodes[-1].children[0].kind) == family:
+        nodes.append(nodes[-1].children[0])
+    nodes.reverse()
+    return nodes
+
+
+def _product(run: str, factors: list[Expr]) -> Expr:
+    return c.matmul(*factors) if run == "matmul" else c.mul(*factors)
 
 
 def _named(d: Dim, names: dict[str, str]) -> Dim:

@@ -217,6 +217,8 @@ def _apply(node: Expr, args: list[Array], sizes: dict[str, int]) -> Array:
         return np.einsum(node.attrs[0], *args, optimize=len(args) > 2)
     if op == "unvec":
         return args[0].reshape(concrete(node.shape, sizes), order="F")
+    if op == "reshape":
+        return np.reshape(args[0], concrete(node.shape, sizes))
     return NUMPY[op](*args)
 
 

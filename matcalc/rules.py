@@ -291,23 +291,53 @@ def grad_zero(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     return c.zeros(ctx.batch_shape + node.args[i].shape)
 
 
+def _swap_last_two(G: Expr, shape: Shape, ctx: Ctx) -> Expr:
+    """G with its last two axes exchanged (batch axes first)."""
+    i, j = f"a{next(ctx._fresh)}", f"a{next(ctx._fresh)}"
+    batch = ctx.batch
+    return contract(batch + (j, i), ctx.batch_shape + (shape[1], shape[0]), (G, batch + (i, j)))
+
+
+@defvjp("reshape")
+def grad_reshape(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # reshaping is a permutation-free rearrangement: reshape the adjoint back
+    # (row-major order, so leading batch axes are untouched)
+    return c.reshape(G, ctx.batch_shape + node.args[0].shape)
+
+
 @defvjp("vec")
 def grad_vec(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
-    # vec is a rearrangement: its adjoint puts the entries back (unvec)
-    x = node.args[0]
-    if ctx.batch_shape:
-        raise DiffError("derivatives of non-scalar functions through vec are not supported; "
-                        "differentiate a scalar function of vec(X)")
-    return c.unvec(G, x.shape[0], x.shape[1])
+    # vec(X) = reshape(X.T, m*n): its adjoint is reshape(G, n, m).T
+    m, n = node.args[0].shape
+    if not ctx.batch_shape:
+        return c.unvec(G, m, n)
+    return _swap_last_two(c.reshape(G, ctx.batch_shape + (n, m)), (n, m), ctx)
 
 
 @defvjp("unvec")
 def grad_unvec(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
-    if ctx.batch_shape:
-        raise DiffError("derivatives of non-scalar functions through unvec are not supported")
-    return c.vec(G)
+    # the adjoint of unvec is vec
+    if not ctx.batch_shape:
+        return c.vec(G)
+    m, n = node.shape
+    return c.reshape(_swap_last_two(G, (m, n), ctx), ctx.batch_shape + node.args[0].shape)
 
 
 @defvjp("kron")
 def grad_kron(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
-    raise DiffError("derivatives through kron are not supported yet")
+    # kron(A, B)[(i,k),(j,l)] = A_ij B_kl (MC 506): reshape the adjoint to (m, p, n, q)
+    # and contract it with the other factor
+    A, B = node.args
+    if A.ndim == 1:
+        (m,), (p,) = A.shape, B.shape
+        G4 = c.reshape(G, ctx.batch_shape + (m, p))
+        a, k = f"a{next(ctx._fresh)}", f"a{next(ctx._fresh)}"
+        if i == 0:
+            return ctx.pull(A, (a,), (G4, ctx.batch + (a, k)), (B, (k,)))
+        return ctx.pull(B, (k,), (G4, ctx.batch + (a, k)), (A, (a,)))
+    (m, n), (p, q) = A.shape, B.shape
+    G4 = c.reshape(G, ctx.batch_shape + (m, p, n, q))
+    a, k, j, l_ = (f"a{next(ctx._fresh)}" for _ in range(4))
+    if i == 0:
+        return ctx.pull(A, (a, j), (G4, ctx.batch + (a, k, j, l_)), (B, (k, l_)))
+    return ctx.pull(B, (k, l_), (G4, ctx.batch + (a, k, j, l_)), (A, (a, j)))

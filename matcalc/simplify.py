@@ -35,6 +35,8 @@ def remake(node: Expr, args: tuple[Expr, ...]) -> Expr:
         return c.einsum(node.attrs[0], *args)
     if op == "unvec":
         return c.unvec(args[0], node.shape[0], node.shape[1])
+    if op == "reshape":
+        return c.reshape(args[0], node.shape)
     return _CONSTRUCTORS[op](*args)
 
 

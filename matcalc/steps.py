@@ -32,6 +32,8 @@ RULES = {
     "einsum": "contraction rule (linear in each operand)",
     "vec": "vec rule: d vec(X) = vec(dX)",
     "unvec": "unvec rule",
+    "reshape": "reshape rule",
+    "kron": "Kronecker product rule: d(A ⊗ B) = dA ⊗ B + A ⊗ dB",
     "ismax": "piecewise constant",
 }
 

@@ -316,6 +316,10 @@ class LatexPrinter:
     def _print_vec(self, e: Expr, args: list[Piece]) -> Piece:
         return self._call(r"\operatorname{vec}", e, args[0])
 
+    def _print_reshape(self, e: Expr, args: list[Piece]) -> Piece:
+        size = r" \times ".join(dim_latex(d) for d in e.shape)
+        return self._call(rf"\operatorname{{reshape}}_{{{size}}}", e, args[0])
+
     def _print_unvec(self, e: Expr, args: list[Piece]) -> Piece:
         size = rf"{dim_latex(e.shape[0])} \times {dim_latex(e.shape[1])}"
         return self._call(rf"\operatorname{{unvec}}_{{{size}}}", e, args[0])

@@ -182,6 +182,9 @@ class TextPrinter:
     def _print_einsum(self, e: Expr, args: list[Piece]) -> Piece:
         return Piece(f'einsum("{e.attrs[0]}", {", ".join(p.text for p in args)})', ATOM, e)
 
+    def _print_reshape(self, e: Expr, args: list[Piece]) -> Piece:
+        return Piece(f"reshape({args[0].text}, {', '.join(map(str, e.shape))})", ATOM, e)
+
     def _print_unvec(self, e: Expr, args: list[Piece]) -> Piece:
         return Piece(f"unvec({args[0].text}, {e.shape[0]}, {e.shape[1]})", ATOM, e)
 
