@@ -12,6 +12,7 @@ expression is built once more with concrete shapes.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -289,7 +290,7 @@ class _Builder:
         taken = set(self.dim_names) | set(self.order) | set(self.definitions) | RESERVED
         for decl in self.declared.values():
             taken.update(str(d) for d in decl.shape)
-        classes: list[Dim] = []
+        classes: dict[Dim, None] = {}  # in order of first appearance
         square: set[Dim] = set()
         by_rank = sorted(self.order, key=lambda v: -len(shapes.get(v, ())))
         for v in by_rank:
@@ -297,19 +298,20 @@ class _Builder:
             if len(resolved) == 2 and resolved[0] == resolved[1]:
                 square.add(resolved[0])
             for d in resolved:
-                if is_placeholder(d) and d not in classes:
-                    classes.append(d)
+                if is_placeholder(d):
+                    classes.setdefault(d, None)
         for d in list(unifier.parent) + [f"?{i}" for i in range(1, unifier.counter + 1)]:
             root = unifier.resolve(d)
-            if is_placeholder(root) and root not in classes:
-                classes.append(root)
-        pool = [n for n in NAME_POOL if n not in taken]
-        pool += [f"d{i}" for i in range(1, 1000) if f"d{i}" not in taken]
+            if is_placeholder(root):
+                classes.setdefault(root, None)
+        used = set(taken)
+        pool = (name for name in itertools.chain(NAME_POOL, (f"d{i}" for i in itertools.count(1)))
+                if name not in used)  # as many names as needed: A0 @ A1 @ ... @ A2000
         names: dict[str, str] = {}
         single = len(classes) == 1
         for cls in classes:
-            choice = "n" if (cls in square or single) and "n" in pool else pool[0]
-            pool.remove(choice)
+            choice = "n" if (cls in square or single) and "n" not in used else next(pool)
+            used.add(choice)
             names[str(cls)] = choice
         return names
 

@@ -233,11 +233,23 @@ def _to_raw(root: Tree | Token, text: str) -> Raw:
         if not expanded:
             stack.append((node, depth, True))
             for child in node.children:
-                stack.append((child, depth + 1, False))
+                stack.append((child, _child_depth(node, child, depth), False))
             continue
         kids = [done.pop(id(c)) for c in node.children if not _is_name_token(node, c)]
         done[id(node)] = _tree_raw(node, kids, text)
     return done[id(root)]
+
+
+# left-associated chains of one precedence level (a + b - c + ...) are flat sums and
+# products, not nesting: a long sum is not a deep expression
+CHAINS = {"add": "sum", "sub": "sum", "mul": "product", "div": "product", "matmul": "product"}
+
+
+def _child_depth(tree: Tree, child: Tree | Token, depth: int) -> int:
+    if (isinstance(child, Tree) and child is tree.children[0]
+            and CHAINS.get(str(child.data), "") == CHAINS.get(str(tree.data))):
+        return depth
+    return depth + 1
 
 
 def _is_name_token(tree: Tree, child: Tree | Token) -> bool:
