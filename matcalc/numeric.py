@@ -35,10 +35,7 @@ def bind(expr: Expr, values: Mapping[str, Any]) -> tuple[dict[str, Array], dict[
         if name not in values:
             raise ShapeError(f"no value given for variable {name} "
                              f"({format_shape(node.shape)})")
-        try:
-            a = np.asarray(values[name], dtype=float)
-        except (TypeError, ValueError):
-            raise ShapeError(f"the value of {name} is not an array of numbers") from None
+        a = _real_array(name, values[name])
         if a.ndim != node.ndim:
             raise ShapeError(f"{name} should have shape {format_shape(node.shape)} "
                              f"but the array has shape {a.shape}")
@@ -77,15 +74,39 @@ def bind(expr: Expr, values: Mapping[str, Any]) -> tuple[dict[str, Array], dict[
             if isinstance(d, str):
                 for part in d.split("*"):
                     if not part.isdigit() and part not in sizes and part in values:
-                        sizes[part] = int(values[part])
+                        sizes[part] = _size(part, values[part])
         if node.op == "dim" and node.attrs[0] not in sizes:
             name = node.attrs[0]
             if name in values:
-                sizes[name] = int(values[name])
+                sizes[name] = _size(name, values[name])
             else:
                 raise ShapeError(f"the size of dimension {name} is not known: no array "
                                  "has it; give it in the values")
     return arrays, sizes
+
+
+def _size(name: str, value: Any) -> int:
+    """A dimension's size given in the values: a positive integer."""
+    whole = isinstance(value, int | np.integer) or (
+        isinstance(value, float | np.floating) and float(value).is_integer())
+    if isinstance(value, bool) or not whole or value < 1:
+        raise ShapeError(f"the size of dimension {name} must be a positive integer, "
+                         f"not {value!r}")
+    return int(value)
+
+
+def _real_array(name: str, value: Any) -> Array:
+    """``value`` as an array of floats; strings, complex numbers and the like are refused."""
+    try:
+        a = np.asarray(value)
+        if np.iscomplexobj(a):
+            raise ShapeError(f"the value of {name} is complex; matcalc computes with real "
+                             "numbers")
+        if a.dtype.kind not in "biufO":
+            raise TypeError
+        return a.astype(float)
+    except (TypeError, ValueError):
+        raise ShapeError(f"the value of {name} is not an array of numbers") from None
 
 
 def concrete(shape: Shape, sizes: dict[str, int]) -> tuple[int, ...]:
@@ -224,18 +245,30 @@ def _apply(node: Expr, args: list[Array], sizes: dict[str, int]) -> Array:
 
 def evaluate(expr: Expr, values: Mapping[str, Any]) -> Array:
     """The value of ``expr`` as a NumPy array (or NumPy scalar) of its concrete shape."""
-    return to_numpy(expr)(**dict(values))
+    if not isinstance(values, Mapping):
+        raise ShapeError("values must be a dict from variable name to array")
+    return _compile(expr)(values)  # not through **values: keys need not be names
 
 
 def to_numpy(expr: Expr) -> Callable[..., Array]:
     """A function of the variables (keyword arguments) computing ``expr`` with NumPy."""
+    compute = _compile(expr)
+
+    def run(**values: Any) -> Array:
+        return compute(values)
+
+    run.__doc__ = f"NumPy value of {expr}"
+    return run
+
+
+def _compile(expr: Expr) -> Callable[[Mapping[str, Any]], Array]:
     if not isinstance(expr, Expr):
         raise TypeError("to_numpy needs an expression")
     order = list(postorder(expr))
     index = {id(n): i for i, n in enumerate(order)}
     plan = [(n, [index[id(a)] for a in n.args]) for n in order]
 
-    def run(**values: Any) -> Array:
+    def compute(values: Mapping[str, Any]) -> Array:
         arrays, sizes = bind(expr, values)
         results: list[Array] = []
         with np.errstate(all="ignore"):
@@ -251,5 +284,4 @@ def to_numpy(expr: Expr) -> Callable[..., Array]:
             out = np.broadcast_to(out, want).copy()
         return out[()] if out.ndim == 0 else out
 
-    run.__doc__ = f"NumPy value of {expr}"
-    return run
+    return compute
