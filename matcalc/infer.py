@@ -457,6 +457,9 @@ class _Builder:
             return args[0]
         if name == "I":
             return c.eye(self._identity_dim(r))
+        if name == "where":
+            raise ParseError("'where' introduces declarations and comes after the expression, "
+                             "as in: A @ x where A: matrix(m, n)", self.text, r.pos)
         if name in RESERVED or lookup_elementwise(name) is not None:
             raise ParseError(f"{name} is a function; call it as {name}(...)", self.text, r.pos)
         if not self._is_variable(name):

@@ -163,6 +163,9 @@ def _friendly(e: lark.exceptions.UnexpectedInput, text: str) -> ParseError:
         token_desc = "the end of the input" if tok.type == "$END" else f"{str(tok)!r}"
         if tok.type == "RPAR" and "RPAR" not in expected and _unclosed_paren(text, pos) is None:
             return ParseError("unmatched ')'", text, pos)
+        if str(tok) == "'" and tok.type not in expected:  # f('x'), __import__('os')
+            return ParseError("unexpected quote: ' is the transpose; strings are written in "
+                              "double quotes, and only einsum takes one", text, pos)
     if "RPAR" in expected:
         opened = _unclosed_paren(text, pos)
         if opened is not None:
@@ -170,11 +173,13 @@ def _friendly(e: lark.exceptions.UnexpectedInput, text: str) -> ParseError:
             return ParseError(f"expected ')' to close '{what}' opened at column {at + 1}",
                               text, pos)
     words = sorted({_describe_terminal(t) for t in expected if not t.startswith("__")})
+    unexpected = "the input ends early" if token_desc.startswith("the end") else (
+        f"unexpected {token_desc}")
     if not words:
-        return ParseError(f"unexpected {token_desc}", text, pos)
+        return ParseError(unexpected, text, pos)
     if len(words) > 6:
         words = words[:6] + ["..."]
-    return ParseError(f"unexpected {token_desc}; expected {' or '.join(words)}", text, pos)
+    return ParseError(f"{unexpected}; expected {' or '.join(words)}", text, pos)
 
 
 # ----------------------------------------------------------------------------------------
