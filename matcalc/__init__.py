@@ -18,3 +18,6 @@ __all__ += ["diff", "gradient", "hessian", "jacobian", "subs"]
 from .verify import VerifyReport, verify  # noqa: E402
 
 __all__ += ["VerifyReport", "verify"]
+from .codegen import codegen  # noqa: E402
+
+__all__ += ["codegen"]
