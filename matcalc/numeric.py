@@ -123,26 +123,34 @@ def concrete(shape: Shape, sizes: dict[str, int]) -> tuple[int, ...]:
 # one NumPy rule per operator
 
 
-def _matmul2(a: Array, b: Array) -> Array:
-    if a.ndim == 1 and b.ndim == 2 and b.shape[0] == 1 and a.shape[0] != 1:
-        return np.multiply.outer(a, b[0])
-    out = a @ b
-    if a.ndim == 2 and a.shape[0] == 1 and b.ndim == 1:
-        return out[0]
+# Rows and columns are told apart by the symbolic shapes, not the arrays: a row is
+# (1, n) with a literal 1, while an (m, n) matrix may well have m == 1 at run time.
+
+
+def _is_row(shape: Shape) -> bool:
+    return len(shape) == 2 and shape[0] == 1
+
+
+def _matmul2(a: Array, b: Array, sa: Shape, sb: Shape) -> tuple[Array, Shape]:
+    """``a @ b`` and its symbolic shape, given the operands' symbolic shapes."""
+    if len(sa) == 1 and _is_row(sb) and sa[0] != 1:  # column times row: outer product
+        return np.multiply.outer(a, b[0]), (sa[0], sb[1])
+    if _is_row(sa) and len(sb) == 1:  # row times column: a scalar
+        return (a @ b)[0], ()
+    return a @ b, sa[:-1] + sb[1:]
+
+
+def _matmul(shapes: list[Shape], xs: list[Array]) -> Array:
+    out, shape = xs[0], shapes[0]
+    for x, s in zip(xs[1:], shapes[1:], strict=True):
+        out, shape = _matmul2(out, x, shape, s)
     return out
 
 
-def _matmul(*xs: Array) -> Array:
-    out = xs[0]
-    for x in xs[1:]:
-        out = _matmul2(out, x)
-    return out
-
-
-def _transpose(a: Array) -> Array:
-    if a.ndim == 1:
+def _transpose(shape: Shape, a: Array) -> Array:
+    if len(shape) == 1:
         return a.reshape(1, -1)
-    if a.shape[0] == 1 and a.ndim == 2:
+    if _is_row(shape):
         return a.reshape(-1)
     return a.T
 
@@ -192,8 +200,6 @@ NUMPY: dict[str, Callable[..., Array]] = {
     "add": _add,
     "mul": _mul,
     "pow": _power,
-    "matmul": _matmul,
-    "transpose": _transpose,
     "sum": np.sum,
     "norm": lambda a: np.linalg.norm(a.reshape(-1)),
     "norm1": lambda a: np.sum(np.abs(a)),
@@ -240,6 +246,10 @@ def _apply(node: Expr, args: list[Array], sizes: dict[str, int]) -> Array:
         return args[0].reshape(concrete(node.shape, sizes), order="F")
     if op == "reshape":
         return np.reshape(args[0], concrete(node.shape, sizes))
+    if op == "matmul":
+        return _matmul([a.shape for a in node.args], args)
+    if op == "transpose":
+        return _transpose(node.args[0].shape, args[0])
     return NUMPY[op](*args)
 
 
