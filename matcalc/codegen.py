@@ -2,8 +2,9 @@
 
 The value, each derivative and each Hessian are one hash-consed DAG, so a
 subexpression they share is one node and becomes one assignment in the
-generated function.  Before code is written the DAG is *lowered* for speed, the
-way a person writes closed forms by hand:
+generated function.  Before code is written the DAG is *lowered* for speed
+(:mod:`matcalc.lowering`), and the plan is written the way a person writes
+closed forms by hand:
 
 * matrix products are chains ordered by cost: a chain ending in a vector is
   evaluated right to left (``A.T @ (A @ x)``), one starting with a row left to
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import keyword
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -38,6 +38,7 @@ from .dims import Dim
 from .elementwise import lookup
 from .errors import DiffError, MatcalcError
 from .expr import Expr
+from .lowering import EinsumPlan, Factor, Lowering, kind_of
 
 # precedence levels of Python expressions, loosest first
 COND, ADD, MUL, UNARY, POW, ATOM = range(6)
@@ -163,203 +164,6 @@ def codegen(f: Expr, wrt: Iterable[Any] = (), order: int = 1) -> str:
 
 
 # ----------------------------------------------------------------------------------------
-# lowering: what each node needs, and how it is computed
-
-
-@dataclass
-class _Factor:
-    """One factor of a matrix chain.
-
-    ``kind`` is ``mat``; ``diag`` (``node`` is the vector v of diag(v)); ``col``
-    (a vector); ``row`` (``node`` is the vector u of the row u.T) or ``row2`` (a
-    row array of shape (1, n)).
-    """
-
-    kind: str
-    node: Expr
-    row_sums: bool = False  # a col factor M @ ones(n), written M.sum(axis=1)
-
-
-@dataclass
-class _Einsum:
-    operands: list[tuple[Expr, list[str]]]
-    out: list[str]
-    alias: dict[str, str]  # output label -> the label it equals (Kronecker deltas)
-    scalars: list[Dim] = field(default_factory=list)  # sizes from deltas δ_ii
-
-
-def _kind(e: Expr) -> str:
-    if e.ndim == 0:  # a reused inner product inside a chain (x @ y.T @ z)
-        return "scalar"
-    if e.ndim == 1:
-        return "col"
-    if e.ndim == 2 and e.shape[0] == 1:
-        return "row"
-    return "mat"
-
-
-def _graph_nodes(roots: Sequence[Expr]) -> list[Expr]:
-    """Every distinct node under ``roots``, operands first (explicit stack)."""
-    seen: set[int] = set()
-    order: list[Expr] = []
-    for root in roots:
-        stack: list[tuple[Expr, bool]] = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((a, False) for a in reversed(node.args) if id(a) not in seen)
-    return order
-
-
-class _Lowering:
-    def __init__(self, outputs: Sequence[Expr]):
-        self.outputs = {id(e) for e in outputs}
-        nodes = _graph_nodes(outputs)
-        self.present = {id(n) for n in nodes}
-        self.parents: dict[int, int] = {}
-        self.chains: dict[tuple[int, ...], Expr] = {}
-        for node in nodes:
-            for a in node.args:
-                self.parents[id(a)] = self.parents.get(id(a), 0) + 1
-            if node.op == "matmul":
-                self.chains[tuple(map(id, node.args))] = node
-        self.recipe: dict[int, Any] = {}
-        self.deps: dict[int, list[Expr]] = {}
-
-    def single_use(self, e: Expr) -> bool:
-        return self.parents.get(id(e), 0) == 1 and id(e) not in self.outputs
-
-    def lower(self, node: Expr) -> list[Expr]:
-        key = id(node)
-        if key in self.deps:
-            return self.deps[key]
-        op = node.op
-        deps: list[Expr]
-        if op == "matmul":
-            factors = self._factors(node)
-            self.recipe[key] = factors
-            deps = [f.node for f in factors]
-        elif op == "einsum":
-            plan = self._einsum(node)
-            self.recipe[key] = plan
-            deps = [e for e, _ in plan.operands]
-        elif op == "tr" and self._fusable_product(node.args[0]):
-            self.recipe[key] = "trace_of_product"
-            deps = list(node.args[0].args)
-        elif (op == "pow" and node.args[1].op == "const" and node.args[1].attrs[0] == 2
-              and node.args[0].op == "norm" and self.single_use(node.args[0])):
-            from . import construct as c
-
-            self.recipe[key] = "squared_norm"
-            r = node.args[0].args[0]
-            negated = c.neg(r) if r.op == "add" else r  # norm(y - A@x) = norm(A@x - y)
-            if id(negated) in self.present:
-                r = negated
-            deps = [r] * 2  # written twice, so computed into a name
-        else:
-            deps = list(node.args)
-        self.deps[key] = deps
-        return deps
-
-    def _fusable_product(self, e: Expr) -> bool:
-        return (e.op == "matmul" and len(e.args) == 2 and self.single_use(e)
-                and all(_kind(a) == "mat" and a.op not in ("diag", "eye") for a in e.args))
-
-    def _factors(self, node: Expr) -> list[_Factor]:
-        args = node.args
-        n = len(args)
-        picked: list[Expr] = []
-        i = 0
-        while i < n:  # reuse the longest part of the chain that the DAG computes anyway
-            for j in range(n, i + 1, -1):
-                if (i, j) == (0, n):
-                    continue
-                sub = self.chains.get(tuple(map(id, args[i:j])))
-                if sub is not None:
-                    picked.append(sub)
-                    i = j
-                    break
-            else:
-                picked.append(args[i])
-                i += 1
-        factors: list[_Factor] = []
-        if (len(picked) > 2 and picked[-1].op == "ones" and picked[-1].ndim == 1
-                and _kind(picked[-2]) == "mat" and picked[-2].op not in ("diag", "eye")):
-            factors_end = [_Factor("col", picked[-2], row_sums=True)]
-            picked = picked[:-2]
-        else:
-            factors_end = []
-        for e in picked:
-            if e.op == "eye":
-                continue
-            if e.op == "diag":
-                factors.append(_Factor("diag", e.args[0]))
-            elif e.op == "transpose" and e.args[0].ndim == 1:
-                factors.append(_Factor("row", e.args[0]))
-            elif _kind(e) == "row":
-                factors.append(_Factor("row2", e))
-            else:
-                factors.append(_Factor(_kind(e), e))
-        return factors + factors_end
-
-    def _einsum(self, node: Expr) -> _Einsum:
-        counter = iter(range(10**9))
-        terms, out = node.attrs[0].split("->")
-        operands: list[tuple[Expr, list[str]]] = []
-        stack = [(e, list(t)) for e, t in zip(node.args, terms.split(","), strict=True)]
-        stack.reverse()
-        while stack:  # fuse nested einsums that nothing else uses
-            e, labels = stack.pop()
-            if e.op == "einsum" and self.single_use(e):
-                inner_terms, inner_out = e.attrs[0].split("->")
-                mapping = dict(zip(inner_out, labels, strict=True))
-                inner = []
-                for t, operand in zip(inner_terms.split(","), e.args, strict=True):
-                    new = []
-                    for ch in t:
-                        if ch not in mapping:
-                            mapping[ch] = f"_{next(counter)}"
-                        new.append(mapping[ch])
-                    inner.append((operand, new))
-                stack.extend(reversed(inner))
-            else:
-                operands.append((e, labels))
-        out_labels = list(out)
-        alias: dict[str, str] = {}
-        scalars: list[Dim] = []
-        changed = True
-        while changed:  # Kronecker deltas: rename summed indices, alias free ones
-            changed = False
-            for k, (e, labels) in enumerate(operands):
-                if e.op != "eye":
-                    continue
-                a, b = labels
-                del operands[k]
-                if a == b:  # δ_ii: 1 on a free index, the size when summed
-                    if a not in out_labels and a not in alias.values():
-                        scalars.append(e.shape[0])
-                    changed = True
-                    break
-                keep, drop = (b, a) if a not in out_labels else (a, b)
-                if drop in out_labels:
-                    alias[drop] = keep
-                for _, labs in operands:
-                    labs[:] = [keep if lab == drop else lab for lab in labs]
-                for key in alias:
-                    if alias[key] == drop:
-                        alias[key] = keep
-                changed = True
-                break
-        return _Einsum(operands, out_labels, alias, scalars)
-
-
-# ----------------------------------------------------------------------------------------
 # writing the module
 
 
@@ -410,8 +214,8 @@ class _Module:
     # -- the source ----------------------------------------------------------------------
     def source(self) -> str:
         roots = [e for _, e in self.outputs]
-        low = _Lowering(roots)
-        order = self._lowered_order(low, roots)
+        low = Lowering(roots)
+        order = low.order(roots)
         uses: dict[int, int] = {}
         for node in order:
             for d in low.deps[id(node)]:
@@ -456,23 +260,6 @@ class _Module:
                 code = f"np.array({code})"
             results.append(code)
         return self._module_text(results)
-
-    def _lowered_order(self, low: _Lowering, roots: list[Expr]) -> list[Expr]:
-        seen: set[int] = set()
-        order: list[Expr] = []
-        for root in roots:
-            stack: list[tuple[Expr, bool]] = [(root, False)]
-            while stack:
-                node, expanded = stack.pop()
-                if expanded:
-                    order.append(node)
-                    continue
-                if id(node) in seen:
-                    continue
-                seen.add(id(node))
-                stack.append((node, True))
-                stack.extend((d, False) for d in reversed(low.lower(node)) if id(d) not in seen)
-        return order
 
     def _stem(self, node: Expr) -> str:
         if node.op == "fn":
@@ -562,7 +349,7 @@ class _Module:
                           f"{{{local}.shape}}\")")
 
     # -- one node ------------------------------------------------------------------------
-    def _render(self, node: Expr, low: _Lowering) -> Any:
+    def _render(self, node: Expr, low: Lowering) -> Any:
         op = node.op
         recipe = low.recipe.get(id(node))
         if op == "const":
@@ -694,7 +481,7 @@ class _Module:
         return code, MUL
 
     # -- matrix chains -------------------------------------------------------------------
-    def _vector(self, f: _Factor) -> tuple[str, int]:
+    def _vector(self, f: Factor) -> tuple[str, int]:
         """Code of a row or column factor as a 1-D array."""
         if f.kind == "row2":
             return f"{self.ref(f.node, ATOM)}[0]", ATOM
@@ -702,13 +489,13 @@ class _Module:
             return f"{self.ref(f.node, ATOM)}.sum(axis=1)", ATOM
         return self.code[id(f.node)]
 
-    def _chain(self, node: Expr, factors: list[_Factor]) -> tuple[str, int]:
+    def _chain(self, node: Expr, factors: list[Factor]) -> tuple[str, int]:
         inner = [f for f in factors if f.kind == "scalar"]
         if inner:
             code, prec = self._chain(node, [f for f in factors if f.kind != "scalar"])
             scale = " * ".join(self.ref(f.node, UNARY) for f in inner)
             return f"{scale} * {_paren(code, prec, UNARY)}", MUL
-        segments: list[list[_Factor]] = [[]]
+        segments: list[list[Factor]] = [[]]
         for k, f in enumerate(factors):
             if k and f.kind in ("row", "row2") and factors[k - 1].kind == "col":
                 segments.append([])
@@ -733,11 +520,11 @@ class _Module:
                 prec, kind = (MUL if scale else v[1]), "vec"
             else:
                 code, prec, kind = scale, MUL, "scalar"
-        if kind == "vec" and _kind(node) == "row":
+        if kind == "vec" and kind_of(node) == "row":
             return f"{_paren(code, prec, ATOM)}[None, :]", ATOM
         return code, prec
 
-    def _segment(self, seg: list[_Factor]) -> tuple[str, int, str]:
+    def _segment(self, seg: list[Factor]) -> tuple[str, int, str]:
         vectors = ("row", "row2", "col")
         left = seg[0] if seg[0].kind in vectors and len(seg) > 1 else None
         right = seg[-1] if seg[-1].kind == "col" and seg[-1] is not left else None
@@ -763,7 +550,7 @@ class _Module:
         code, prec = self._matrices(middle)
         return code, prec, "mat"
 
-    def _matrices(self, seg: list[_Factor]) -> tuple[str, int]:
+    def _matrices(self, seg: list[Factor]) -> tuple[str, int]:
         """A chain of matrices and diagonal matrices (no vectors at its ends)."""
         mats: list[tuple[str, int, Dim, Dim]] = []  # code, precedence, rows, cols
         pending: list[str] = []  # diagonals waiting for the next matrix
@@ -805,7 +592,7 @@ class _Module:
         return "np.linalg.multi_dot([" + ", ".join(m[0] for m in mats) + "])", ATOM
 
     # -- einsum --------------------------------------------------------------------------
-    def _einsum(self, node: Expr, plan: _Einsum) -> Any:
+    def _einsum(self, node: Expr, plan: EinsumPlan) -> Any:
         letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
         names: dict[str, str] = {}
 

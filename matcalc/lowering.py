@@ -1,0 +1,241 @@
+"""Lowering: how each node of a DAG is best computed with NumPy.
+
+Shared by :mod:`matcalc.codegen` (which writes the plan out as Python source)
+and :mod:`matcalc.numeric` (which runs it).  Lowering changes what a node needs,
+not what it means, the way a person writes closed forms by hand:
+
+* a matrix product is a chain of :class:`Factor` s: ``diag(v)`` becomes the
+  vector ``v`` (a scaling, never a dense diagonal matrix), identities vanish,
+  a transposed vector is a row, ``M @ ones(n)`` is a row sum, and a contiguous
+  part of the chain that the DAG computes anyway is reused;
+* an ``einsum`` node absorbs the nested einsums that only it uses (so no
+  order-3 or order-4 intermediate is built for a smaller result), and its
+  Kronecker deltas become renamed indices, sizes, or aliases of output indices
+  (written into a diagonal view of a zero tensor) — see :class:`EinsumPlan`;
+* ``tr(P @ Q)`` needs only ``P`` and ``Q`` (``einsum("ij,ji->", P, Q)``), and
+  ``norm(r)^2`` only ``r`` (``r @ r``).
+
+A node's operands after lowering are :meth:`Lowering.lower`; a node that no
+lowered operand list reaches (a ``diag`` only used in products, an ``eye``) is
+never computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .dims import Dim
+from .expr import Expr
+
+
+@dataclass
+class Factor:
+    """One factor of a matrix chain.
+
+    ``kind`` is ``mat``; ``diag`` (``node`` is the vector v of diag(v)); ``col``
+    (a vector); ``row`` (``node`` is the vector u of the row u.T) or ``row2`` (a
+    row array of shape (1, n)).
+    """
+
+    kind: str
+    node: Expr
+    row_sums: bool = False  # a col factor M @ ones(n), written M.sum(axis=1)
+
+
+@dataclass
+class EinsumPlan:
+    operands: list[tuple[Expr, list[str]]]
+    out: list[str]
+    alias: dict[str, str]  # output label -> the label it equals (Kronecker deltas)
+    scalars: list[Dim] = field(default_factory=list)  # sizes from deltas δ_ii
+
+
+def kind_of(e: Expr) -> str:
+    if e.ndim == 0:  # a reused inner product inside a chain (x @ y.T @ z)
+        return "scalar"
+    if e.ndim == 1:
+        return "col"
+    if e.ndim == 2 and e.shape[0] == 1:
+        return "row"
+    return "mat"
+
+
+def graph_nodes(roots: Sequence[Expr]) -> list[Expr]:
+    """Every distinct node under ``roots``, operands first (explicit stack)."""
+    seen: set[int] = set()
+    order: list[Expr] = []
+    for root in roots:
+        stack: list[tuple[Expr, bool]] = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((a, False) for a in reversed(node.args) if id(a) not in seen)
+    return order
+
+
+class Lowering:
+    def __init__(self, outputs: Sequence[Expr]):
+        self.outputs = {id(e) for e in outputs}
+        nodes = graph_nodes(outputs)
+        self.present = {id(n) for n in nodes}
+        self.parents: dict[int, int] = {}
+        self.chains: dict[tuple[int, ...], Expr] = {}
+        for node in nodes:
+            for a in node.args:
+                self.parents[id(a)] = self.parents.get(id(a), 0) + 1
+            if node.op == "matmul":
+                self.chains[tuple(map(id, node.args))] = node
+        self.recipe: dict[int, Any] = {}
+        self.deps: dict[int, list[Expr]] = {}
+
+    def single_use(self, e: Expr) -> bool:
+        return self.parents.get(id(e), 0) == 1 and id(e) not in self.outputs
+
+    def lower(self, node: Expr) -> list[Expr]:
+        key = id(node)
+        if key in self.deps:
+            return self.deps[key]
+        op = node.op
+        deps: list[Expr]
+        if op == "matmul":
+            factors = self._factors(node)
+            self.recipe[key] = factors
+            deps = [f.node for f in factors]
+        elif op == "einsum":
+            plan = self._einsum(node)
+            self.recipe[key] = plan
+            deps = [e for e, _ in plan.operands]
+        elif op == "tr" and self._fusable_product(node.args[0]):
+            self.recipe[key] = "trace_of_product"
+            deps = list(node.args[0].args)
+        elif (op == "pow" and node.args[1].op == "const" and node.args[1].attrs[0] == 2
+              and node.args[0].op == "norm" and self.single_use(node.args[0])):
+            from . import construct as c
+
+            self.recipe[key] = "squared_norm"
+            r = node.args[0].args[0]
+            negated = c.neg(r) if r.op == "add" else r  # norm(y - A@x) = norm(A@x - y)
+            if id(negated) in self.present:
+                r = negated
+            deps = [r] * 2  # written twice, so computed into a name
+        else:
+            deps = list(node.args)
+        self.deps[key] = deps
+        return deps
+
+    def _fusable_product(self, e: Expr) -> bool:
+        return (e.op == "matmul" and len(e.args) == 2 and self.single_use(e)
+                and all(kind_of(a) == "mat" and a.op not in ("diag", "eye") for a in e.args))
+
+    def _factors(self, node: Expr) -> list[Factor]:
+        args = node.args
+        n = len(args)
+        picked: list[Expr] = []
+        i = 0
+        while i < n:  # reuse the longest part of the chain that the DAG computes anyway
+            for j in range(n, i + 1, -1):
+                if (i, j) == (0, n):
+                    continue
+                sub = self.chains.get(tuple(map(id, args[i:j])))
+                if sub is not None:
+                    picked.append(sub)
+                    i = j
+                    break
+            else:
+                picked.append(args[i])
+                i += 1
+        factors: list[Factor] = []
+        if (len(picked) > 2 and picked[-1].op == "ones" and picked[-1].ndim == 1
+                and kind_of(picked[-2]) == "mat" and picked[-2].op not in ("diag", "eye")):
+            factors_end = [Factor("col", picked[-2], row_sums=True)]
+            picked = picked[:-2]
+        else:
+            factors_end = []
+        for e in picked:
+            if e.op == "eye":
+                continue
+            if e.op == "diag":
+                factors.append(Factor("diag", e.args[0]))
+            elif e.op == "transpose" and e.args[0].ndim == 1:
+                factors.append(Factor("row", e.args[0]))
+            elif kind_of(e) == "row":
+                factors.append(Factor("row2", e))
+            else:
+                factors.append(Factor(kind_of(e), e))
+        return factors + factors_end
+
+    def _einsum(self, node: Expr) -> EinsumPlan:
+        counter = iter(range(10**9))
+        terms, out = node.attrs[0].split("->")
+        operands: list[tuple[Expr, list[str]]] = []
+        stack = [(e, list(t)) for e, t in zip(node.args, terms.split(","), strict=True)]
+        stack.reverse()
+        while stack:  # fuse nested einsums that nothing else uses
+            e, labels = stack.pop()
+            if e.op == "einsum" and self.single_use(e):
+                inner_terms, inner_out = e.attrs[0].split("->")
+                mapping = dict(zip(inner_out, labels, strict=True))
+                inner = []
+                for t, operand in zip(inner_terms.split(","), e.args, strict=True):
+                    new = []
+                    for ch in t:
+                        if ch not in mapping:
+                            mapping[ch] = f"_{next(counter)}"
+                        new.append(mapping[ch])
+                    inner.append((operand, new))
+                stack.extend(reversed(inner))
+            else:
+                operands.append((e, labels))
+        out_labels = list(out)
+        alias: dict[str, str] = {}
+        scalars: list[Dim] = []
+        changed = True
+        while changed:  # Kronecker deltas: rename summed indices, alias free ones
+            changed = False
+            for k, (e, labels) in enumerate(operands):
+                if e.op != "eye":
+                    continue
+                a, b = labels
+                del operands[k]
+                if a == b:  # δ_ii: 1 on a free index, the size when summed
+                    if a not in out_labels and a not in alias.values():
+                        scalars.append(e.shape[0])
+                    changed = True
+                    break
+                keep, drop = (b, a) if a not in out_labels else (a, b)
+                if drop in out_labels:
+                    alias[drop] = keep
+                for _, labs in operands:
+                    labs[:] = [keep if lab == drop else lab for lab in labs]
+                for key in alias:
+                    if alias[key] == drop:
+                        alias[key] = keep
+                changed = True
+                break
+        return EinsumPlan(operands, out_labels, alias, scalars)
+
+    def order(self, roots: Sequence[Expr]) -> list[Expr]:
+        """The nodes that the lowered roots need, operands first (explicit stack)."""
+        seen: set[int] = set()
+        out: list[Expr] = []
+        for root in roots:
+            stack: list[tuple[Expr, bool]] = [(root, False)]
+            while stack:
+                node, expanded = stack.pop()
+                if expanded:
+                    out.append(node)
+                    continue
+                if id(node) in seen:
+                    continue
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((d, False) for d in reversed(self.lower(node)) if id(d) not in seen)
+        return out
