@@ -593,28 +593,17 @@ class _Module:
 
     # -- einsum --------------------------------------------------------------------------
     def _einsum(self, node: Expr, plan: EinsumPlan) -> Any:
-        letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        names: dict[str, str] = {}
-
-        def name(lab: str) -> str:
-            lab = plan.alias.get(lab, lab)
-            if lab not in names:
-                names[lab] = next(letters)
-            return names[lab]
-
-        terms = ["".join(name(lab) for lab in labs) for _, labs in plan.operands]
-        present = {ch for t in terms for ch in t}
-        full = "".join(name(lab) for lab in plan.out)
-        reduced = "".join(dict.fromkeys(full))  # the diagonal view's labels
+        terms, full, reduced = plan.specs()
+        present = set(terms) - {","}
         scale = [self.dim(d) for d in plan.scalars]
         ops = [self.ref(e, COND) for e, _ in plan.operands]
         if not plan.alias:
-            code = self._einsum_call(",".join(terms) + "->" + full, ops) if ops else "1.0"
+            code = self._einsum_call(terms + "->" + full, ops) if ops else "1.0"
             if scale:
                 return " * ".join([*scale, code]), MUL
             return code, ATOM
         kept = "".join(ch for ch in reduced if ch in present)
-        rhs = self._einsum_call(",".join(terms) + "->" + kept, ops) if ops else "1.0"
+        rhs = self._einsum_call(terms + "->" + kept, ops) if ops else "1.0"
         if ops and kept != reduced:
             rhs += "[" + ", ".join(":" if ch in present else "None" for ch in reduced) + "]"
         if scale:

@@ -51,6 +51,28 @@ class EinsumPlan:
     alias: dict[str, str]  # output label -> the label it equals (Kronecker deltas)
     scalars: list[Dim] = field(default_factory=list)  # sizes from deltas δ_ii
 
+    def specs(self) -> tuple[str, str, str]:
+        """The einsum specs, in letters: ``(terms, full, reduced)``.
+
+        ``terms`` are the operands' indices (``"a,bc"``); ``full`` the output's
+        indices with aliases applied (``"aba"`` for δ between its first and last
+        axes); ``reduced`` the distinct letters of ``full`` (``"ab"``), those of
+        the diagonal view ``np.einsum(full + "->" + reduced, out)`` that is
+        written when there are aliases.  Without aliases ``full == reduced``.
+        """
+        letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        names: dict[str, str] = {}
+
+        def name(lab: str) -> str:
+            lab = self.alias.get(lab, lab)
+            if lab not in names:
+                names[lab] = next(letters)
+            return names[lab]
+
+        terms = ",".join("".join(name(lab) for lab in labs) for _, labs in self.operands)
+        full = "".join(name(lab) for lab in self.out)
+        return terms, full, "".join(dict.fromkeys(full))
+
 
 def kind_of(e: Expr) -> str:
     if e.ndim == 0:  # a reused inner product inside a chain (x @ y.T @ z)

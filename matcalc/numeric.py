@@ -1,7 +1,10 @@
 """Numbers: ``evaluate`` and ``to_numpy`` (SPEC section 4), one NumPy rule per operator.
 
 Dimensions are read off the arrays given for the variables and checked against
-the declared shapes; the graph is evaluated bottom-up, each distinct node once.
+the declared shapes; the graph is evaluated bottom-up, each distinct node once,
+along the plan of :mod:`matcalc.lowering`: matrix chains in the cheapest order
+for the actual sizes, ``diag(v)`` in products as a scaling, identities never
+built, einsums along a contraction path found once per shape.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from .dims import Shape, dim_value, format_shape
 from .elementwise import lookup
 from .errors import ShapeError
 from .expr import Expr, postorder, related_variables
+from .lowering import EinsumPlan, Factor, Lowering
 
 Array = Any
 
@@ -235,7 +239,141 @@ def _leaf(node: Expr, arrays: dict[str, Array], sizes: dict[str, int]) -> Array:
     raise TypeError(f"no leaf rule for {op}")
 
 
-def _apply(node: Expr, args: list[Array], sizes: dict[str, int]) -> Array:
+# ----------------------------------------------------------------------------------------
+# lowered nodes (see matcalc.lowering): chains, einsums with deltas, fused traces
+
+
+def _chain(node: Expr, factors: list[Factor], xs: list[Array]) -> Array:
+    """A matrix product in the cheapest order: vectors first, diagonals as scalings."""
+    scale = None
+    fs: list[tuple[str, Array]] = []
+    for f, x in zip(factors, xs, strict=True):
+        if f.kind == "scalar":
+            scale = x if scale is None else scale * x
+        elif f.kind == "row2":
+            fs.append(("row", x.reshape(-1)))
+        elif f.row_sums:
+            fs.append(("col", x.sum(axis=1)))
+        else:
+            fs.append((f.kind, x))
+    segments: list[list[tuple[str, Array]]] = [[]]
+    for k, f in enumerate(fs):  # a column followed by a row: an outer product
+        if k and f[0] == "row" and fs[k - 1][0] == "col":
+            segments.append([])
+        segments[-1].append(f)
+    parts = [_segment(seg) for seg in segments]
+    if len(parts) == 1:
+        out = parts[0][0]
+    else:
+        vectors = [v for v, kind in (parts[0], parts[-1]) if kind == "vec"]
+        scalars = [v for v, _ in parts[1:-1]]
+        scalars += [v for v, kind in (parts[0], parts[-1]) if kind == "scalar"]
+        s = _mul(*scalars) if scalars else None
+        if len(vectors) == 2:
+            out = np.multiply.outer(vectors[0], vectors[1] if s is None else s * vectors[1])
+        elif vectors:
+            out = vectors[0] if s is None else s * vectors[0]
+        else:
+            out = s
+    if scale is not None:
+        out = scale * out
+    if node.ndim == 2 and np.ndim(out) == 1:  # a row (1, n)
+        out = out.reshape(1, -1)
+    return out
+
+
+def _segment(fs: list[tuple[str, Array]]) -> tuple[Array, str]:
+    """One part of a chain: (value, 'vec' | 'scalar' | 'mat')."""
+    n = len(fs)
+    has_left = n > 1 and fs[0][0] in ("row", "col")
+    has_right = fs[-1][0] == "col" and not (n == 1 and has_left)
+    if n == 1 and fs[0][0] in ("row", "col"):
+        has_left, has_right = False, True
+    middle = fs[(1 if has_left else 0):(n - 1 if has_right else n)]
+    if has_right:  # right to left: matrix-vector products
+        v = fs[-1][1]
+        for kind, x in reversed(middle):
+            v = x * v if kind == "diag" else x @ v
+        if has_left:
+            return fs[0][1] @ v, "scalar"
+        return v, "vec"
+    if has_left:  # left to right: vector-matrix products
+        v = fs[0][1]
+        for kind, x in middle:
+            v = v * x if kind == "diag" else v @ x
+        return v, "vec"
+    mats: list[Array] = []
+    pending = None  # diagonals waiting for the next matrix
+    for k, (kind, x) in enumerate(middle):
+        if kind == "diag":
+            next_is_matrix = k + 1 < len(middle) and middle[k + 1][0] == "mat"
+            if mats and not next_is_matrix and pending is None:
+                mats[-1] = mats[-1] * x  # M @ diag(v) = M * v
+            else:
+                pending = x if pending is None else pending * x
+            continue
+        if pending is not None:
+            x, pending = pending[:, None] * x, None  # diag(v) @ M = v[:, None] * M
+        mats.append(x)
+    if pending is not None:
+        return np.diag(pending), "mat"
+    if len(mats) == 1:
+        return mats[0], "mat"
+    if len(mats) == 2:
+        return mats[0] @ mats[1], "mat"
+    return np.linalg.multi_dot(mats), "mat"  # the cheapest order for these sizes
+
+
+_PATHS: dict[tuple[Any, ...], Any] = {}
+
+
+def _einsum(spec: str, operands: list[Array]) -> Array:
+    """np.einsum along the optimal contraction path, found once per spec and shapes."""
+    if len(operands) < 2:
+        return np.einsum(spec, *operands)
+    key = (spec, *(o.shape for o in operands))
+    path = _PATHS.get(key)
+    if path is None:
+        if len(_PATHS) > 4096:
+            _PATHS.clear()
+        path = _PATHS[key] = np.einsum_path(spec, *operands, optimize="optimal")[0]
+    return np.einsum(spec, *operands, optimize=path)
+
+
+def _einsum_lowered(node: Expr, plan: EinsumPlan, args: list[Array],
+                    sizes: dict[str, int]) -> Array:
+    terms, full, reduced = plan.specs()
+    scale = 1
+    for d in plan.scalars:
+        scale *= concrete((d,), sizes)[0]
+    present = set(terms) - {","}
+    kept = "".join(ch for ch in reduced if ch in present)
+    value = _einsum(f"{terms}->{kept}", args) if args else np.float64(1.0)
+    if scale != 1:
+        value = scale * value
+    if not plan.alias:
+        return value
+    if args and kept != reduced:  # broadcast over the output axes no operand has
+        value = value[tuple(slice(None) if ch in present else None for ch in reduced)]
+    out = np.zeros(concrete(node.shape, sizes))
+    np.einsum(f"{full}->{reduced}", out)[...] = value  # a writable diagonal view
+    return out
+
+
+def _lowered(node: Expr, recipe: Any, args: list[Array], sizes: dict[str, int]) -> Array:
+    if recipe == "trace_of_product":
+        return np.einsum("ij,ji->", args[0], args[1])
+    if recipe == "squared_norm":
+        r = args[0].reshape(-1)
+        return r @ r
+    if isinstance(recipe, EinsumPlan):
+        return _einsum_lowered(node, recipe, args, sizes)
+    return _chain(node, recipe, args)
+
+
+def _apply(node: Expr, args: list[Array], sizes: dict[str, int], recipe: Any = None) -> Array:
+    if recipe is not None:
+        return _lowered(node, recipe, args, sizes)
     op = node.op
     if op == "fn":
         with np.errstate(all="ignore"):
@@ -274,17 +412,18 @@ def to_numpy(expr: Expr) -> Callable[..., Array]:
 def _compile(expr: Expr) -> Callable[[Mapping[str, Any]], Array]:
     if not isinstance(expr, Expr):
         raise TypeError("to_numpy needs an expression")
-    order = list(postorder(expr))
+    low = Lowering([expr])
+    order = low.order([expr])
     index = {id(n): i for i, n in enumerate(order)}
-    plan = [(n, [index[id(a)] for a in n.args]) for n in order]
+    plan = [(n, [index[id(a)] for a in low.lower(n)], low.recipe.get(id(n))) for n in order]
 
     def compute(values: Mapping[str, Any]) -> Array:
         arrays, sizes = bind(expr, values)
         results: list[Array] = []
         with np.errstate(all="ignore"):
-            for node, arg_ids in plan:
-                if arg_ids:
-                    results.append(_apply(node, [results[i] for i in arg_ids], sizes))
+            for node, arg_ids, recipe in plan:
+                if arg_ids or recipe is not None:
+                    results.append(_apply(node, [results[i] for i in arg_ids], sizes, recipe))
                 else:
                     results.append(_leaf(node, arrays, sizes))
         out = results[-1]

@@ -275,3 +275,32 @@ def test_bad_requests():
         mc.codegen(f, wrt=["x + y"])
     with pytest.raises(mc.MatcalcError):
         mc.codegen("A @ x", wrt=["x"])  # type: ignore[arg-type]
+
+
+def plain_evaluate(e: mc.Expr, values: dict[str, np.ndarray]) -> np.ndarray:
+    """Evaluation by the per-operator rules alone, without the lowered plan."""
+    from matcalc.expr import postorder
+    from matcalc.numeric import _apply, _leaf, bind
+
+    arrays, sizes = bind(e, values)
+    results: dict[int, Any] = {}
+    with np.errstate(all="ignore"):
+        for node in postorder(e):
+            if node.args:
+                results[id(node)] = _apply(node, [results[id(a)] for a in node.args], sizes)
+            else:
+                results[id(node)] = _leaf(node, arrays, sizes)
+    return np.asarray(results[id(e)], dtype=float)
+
+
+@pytest.mark.parametrize("label,text,shapes,wrt,order,hints", EXAMPLES,
+                         ids=[e[0] for e in EXAMPLES])
+def test_lowered_evaluation_matches_plain_rules(label, text, shapes, wrt, order, hints):
+    f = mc.parse(text, shapes=shapes)
+    values = draw(f, np.random.default_rng(4), **hints)
+    exprs = [f] + [mc.diff(f, w) for w in wrt]
+    if order == 2:
+        exprs += [mc.hessian(f, w) for w in wrt]
+    for e in exprs:
+        np.testing.assert_allclose(mc.evaluate(e, values), plain_evaluate(e, values),
+                                   rtol=1e-10, atol=1e-12, err_msg=str(e))
