@@ -283,8 +283,10 @@ def mul(*factors: Expr) -> Expr:
     # order, so that parsing the text gives back the same node); else as they came
     items.sort(key=lambda it: (bool(it[1].shape), _is_denominator(it[1]), it[0]))
     out = [e for _, e in items]
-    if not out:
-        return scale(coeff, ones(shape)) if shape else const(coeff)
+    if not out:  # a number, or a number times ones(...) (scale would come back here)
+        if not shape or coeff == 1:
+            return ones(shape) if shape else const(coeff)
+        return make("mul", (const(coeff), ones(shape)), (), shape)
     if not any(e.shape for e in out) and shape:
         out.append(ones(shape))  # scalar times ones(...): keep the shape
     if coeff == -1 and len(out) == 1 and out[0].op == "add":
