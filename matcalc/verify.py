@@ -34,7 +34,8 @@ How a check goes:
    failing that the point is redrawn.
 5. **The verdict.**  An entry passes if its error is within
    ``atol + rtol·scale + estimate`` where ``scale`` is the largest entry of
-   that directional derivative.  A direction whose estimate stays above
+   the derivative's contractions with the directions checked (the largest
+   entry of the Jacobian, when it is checked whole).  A direction whose estimate stays above
    ``1e-4·scale`` is not used to judge (the point is redrawn): a tolerance
    that loose could let a wrong derivative through.  So a correct derivative
    passes and a wrong one fails unless its error is below about ``1e-6`` of
@@ -77,8 +78,8 @@ _KINK_FUNCTIONS = ("abs", "relu", "sign", "step")
 class VerifyReport:
     """The outcome of :func:`verify`; true in a boolean context when the check passed.
 
-    ``max_rel_error`` is relative to the largest entry of each directional
-    derivative.  ``inconclusive`` is set when no point was found where the
+    ``max_rel_error`` is relative to the largest entry of the derivative's
+    contractions with the directions checked.  ``inconclusive`` is set when no point was found where the
     function and its derivative are finite and finite differences are
     reliable; such a report is not ``ok``.
     """
@@ -339,6 +340,24 @@ class _Plan:
         return ""
 
 
+def find_point(f: Expr, sizes: dict[str, int], seed: int = 0,
+               also: Sequence[Expr] = ()) -> dict[str, Any] | None:
+    """Values for the variables of ``f`` where ``f`` and ``also`` are finite (None if none found).
+
+    The same search as :func:`verify`'s (without the finite-difference checks).
+    """
+    rng = np.random.default_rng(seed)
+    plans = [_Plan(e) for e in (f, *also)]
+    for attempt in range(MAX_ATTEMPTS):
+        values = draw_inputs(f, sizes, rng, attempt, also)
+        try:
+            if all(not p.trouble(p.run(values)[1]) for p in plans):
+                return values
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError, ZeroDivisionError):
+            continue
+    return None
+
+
 def _short(e: Expr) -> str:
     text = str(e)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -540,9 +559,13 @@ def _compare(plan: _Plan, values: dict[str, Any], center: list[Any], wrt: str,
         value, results = plan.run(v)
         return np.asarray(value, dtype=float), plan.branches(results)
 
+    syms = [np.tensordot(D, d, axes=d.ndim) if d.ndim else D * d for d in dirs]
+    # errors are judged relative to the size of the whole derivative (as np.allclose on
+    # norms), so that an entry that is zero does not demand impossible accuracy
+    overall = max((float(np.max(np.abs(x))) for x in syms if x.size), default=0.0)
     for n, d in enumerate(dirs):
-        sym = np.tensordot(D, d, axes=d.ndim) if d.ndim else D * d
-        hint = float(np.max(np.abs(sym))) if sym.size else 0.0
+        sym = syms[n]
+        hint = max(float(np.max(np.abs(sym))) if sym.size else 0.0, overall)
         try:
             r = _difference(lambda t, d=d: at(t, d), h, branch, hint)
         except _Unreliable as e:
