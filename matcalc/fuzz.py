@@ -552,6 +552,7 @@ FAILURE_KINDS = {
     "wrong": "verify found the derivative wrong (confirmed with a second seed)",
     "flaky": "verify failed with one seed and passed with another",
     "sympy": "SymPy's entry-by-entry derivative disagrees with matcalc's",
+    "evaluate": "evaluate (the lowered NumPy plan) disagrees with the operator-by-operator value",
 }
 
 
@@ -634,6 +635,11 @@ def check(s: Sample, seed: int = 0, hessian: bool | None = None) -> Outcome:
         if report.inconclusive:
             inconclusive = inconclusive or f"d/d{name} (order {order}): {report.message}"
             continue
+        if report.ok:
+            problem = _evaluation_agrees(f, d, report.point)
+            if problem:
+                return Outcome("evaluate", f"d/d{name} (order {order}) = {d}: {problem}", name,
+                               signature=_signature("evaluate", problem.splitlines()[0]))
         if not report.ok:
             second = mc.verify(f, name, seed=seed + 7919, order=order)
             detail = (f"d/d{name} (order {order}) = {d}\n  {report}")
@@ -647,6 +653,29 @@ def check(s: Sample, seed: int = 0, hessian: bool | None = None) -> Outcome:
     return Outcome("pass", derivatives=count)
 
 
+def _evaluation_agrees(f: Any, d: Any, point: dict[str, Any]) -> str:
+    """'' when ``evaluate`` agrees with the operator-by-operator values verify used."""
+    import numpy as np
+
+    import matcalc as mc
+    from matcalc.verify import _Plan
+
+    for e in (f, d):
+        try:
+            mine = np.asarray(_Plan(e).run(point)[0], dtype=float)
+            theirs = np.asarray(mc.evaluate(e, point), dtype=float)
+        except Exception as ex:
+            return f"evaluate({e}) raised {type(ex).__name__}: {ex}"
+        if mine.shape != theirs.shape:
+            mine = np.broadcast_to(mine, theirs.shape) if mine.ndim == 0 else mine
+        scale = float(np.max(np.abs(mine))) if mine.size else 0.0
+        if mine.shape != theirs.shape or not np.allclose(theirs, mine, rtol=1e-8,
+                                                         atol=1e-10 * max(scale, 1.0)):
+            return (f"evaluate({e}) gives {np.array2string(theirs, precision=6)}, "
+                    f"operator by operator {np.array2string(mine, precision=6)}")
+    return ""
+
+
 def _sympy_says(f: Any, name: str, order: int) -> str:
     """SymPy's verdict at a rational point (a second opinion on a failure)."""
     from matcalc.second_opinion import second_opinion
@@ -656,6 +685,11 @@ def _sympy_says(f: Any, name: str, order: int) -> str:
     except Exception as e:  # the second opinion cannot expand everything
         return f"SymPy: no opinion ({type(e).__name__}: {e})"
     return "SymPy: " + str(r).replace("\n", "\n  ")
+
+
+def from_text(text: str, style: str = "shapes") -> Sample:
+    """An example written by hand, over the variables of :data:`VARIABLES`."""
+    return Sample(Node(text, [], (), leaf=True), style)
 
 
 def cross_check(s: Sample, seed: int = 0) -> Outcome:
@@ -708,9 +742,11 @@ def _replacements(node: Node, gen: Generator) -> Iterator[Node]:
 
 
 def shrink(s: Sample, outcome: Outcome, seed: int = 0, budget: float = 60.0,
-           same: Callable[[Outcome, Outcome], bool] | None = None) -> tuple[Sample, Outcome]:
+           same: Callable[[Outcome, Outcome], bool] | None = None,
+           check_fn: Callable[..., Outcome] | None = None) -> tuple[Sample, Outcome]:
     """A smaller example failing the same way (greedy, within ``budget`` seconds)."""
     same = same or (lambda a, b: a.kind == b.kind and a.signature == b.signature)
+    check_fn = check_fn or check
     gen = Generator(random.Random(0))
     deadline = time.monotonic() + budget
     best, best_outcome = s, outcome
@@ -731,7 +767,7 @@ def shrink(s: Sample, outcome: Outcome, seed: int = 0, budget: float = 60.0,
                 candidate = Sample(Generator(random.Random(0))._fix_dimension_scalars(tree),
                                    best.style)
                 try:
-                    got = check(candidate, seed, hessian=_wants_hessian(best_outcome))
+                    got = check_fn(candidate, seed, hessian=_wants_hessian(best_outcome))
                 except Exception:  # pragma: no cover - check catches what it can
                     continue
                 if same(got, best_outcome):
@@ -742,7 +778,7 @@ def shrink(s: Sample, outcome: Outcome, seed: int = 0, budget: float = 60.0,
                 break
     if best.style == "where":  # a shapes= dict reads more simply, if it fails the same way
         plain = Sample(best.tree, "shapes")
-        got = check(plain, seed, hessian=_wants_hessian(best_outcome))
+        got = check_fn(plain, seed, hessian=_wants_hessian(best_outcome))
         if same(got, best_outcome):
             best, best_outcome = plain, got
     return best, best_outcome

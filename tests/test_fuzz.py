@@ -1,0 +1,155 @@
+"""The fuzzer: random well-typed expressions, and every check on each (matcalc.fuzz).
+
+The bounded campaign and the Hypothesis test must find nothing.  The
+regression tests below are the minimal examples earlier campaigns found; each
+states what must hold, and fails until the bug it records is fixed.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import matcalc as mc
+from matcalc.fuzz import (
+    ELEMENTWISE, VARIABLES, Outcome, check, expressions, from_text, run_range, sample, shrink,
+)
+
+CI_EXAMPLES = 300  # about 10-20 s
+
+
+def test_bounded_campaign_finds_nothing():
+    camp = run_range(seed=0, start=0, stop=CI_EXAMPLES)
+    assert camp.tried == CI_EXAMPLES
+    assert not camp.failures, "\n" + camp.report()
+    assert camp.inconclusive <= CI_EXAMPLES // 50, camp.report()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(expressions())
+def test_hypothesis_expressions_pass_every_check(s):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outcome = check(s, seed=1)
+    assert not outcome.failed, f"{s.describe()}\n{outcome.kind}: {outcome.detail}"
+
+
+# ----------------------------------------------------------------------------------------
+# the generator itself
+
+
+def test_generated_expressions_are_well_typed_and_reproducible():
+    failed = []
+    for i in range(300):
+        s = sample(7, i)
+        assert s.text() == sample(7, i).text()
+        try:
+            mc.parse(s.text(), shapes=s.shapes())
+        except mc.MatcalcError as e:  # a generator bug, or a bug such as VECTOR_TIMES_OUTER
+            failed.append(f"{s.describe()}\n{e}")
+    assert len(failed) <= 3, "\n\n".join(failed)
+
+
+def test_vector_times_matrix_is_a_vector():
+    """SPEC §2: v @ M is NumPy's vector-matrix product, a vector, whatever M is."""
+    shapes = {"v": ("m",), "y": ("n",), "A": ("m", "n")}
+    assert mc.parse("v @ A", shapes=shapes).shape == ("n",)
+    assert mc.parse("v @ outer(v, y)", shapes=shapes).shape == ("n",)
+
+
+def test_generator_covers_the_whole_language():
+    samples = [sample(3, i) for i in range(1500)]
+    texts = [s.text() for s in samples]
+    everything = "\n".join(texts)
+    functions = set(ELEMENTWISE) | {
+        "log", "sqrt", "sum", "norm", "norm1", "norminf", "tr", "trace", "det", "logdet",
+        "inv", "diag", "dot", "outer", "softmax", "logsumexp", "kron", "vec", "einsum",
+        "eye", "ones", "zeros"}
+    for name in functions:
+        assert re.search(rf"\b{name}\(", everything), name
+    for op in (" + ", " - ", " * ", " / ", " @ ", "^", "**", "'", ".T", "(-"):
+        assert op in everything, op
+    for name in VARIABLES:
+        assert re.search(rf"\b{name}\b", everything), name
+    assert any(" where " in t for t in texts)  # declarations in a where clause, too
+    assert any(n.leaf and n.template in ("m", "n")  # dimensions as numbers
+               for s in samples for n in s.tree.walk())
+    depths = [_depth(t) for t in texts]
+    assert max(depths) >= 5
+
+
+def _depth(text: str) -> int:
+    depth = best = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        best = max(best, depth)
+    return best
+
+
+def test_shrink_finds_a_small_example():
+    """With a made-up failure ("contains inv"), shrinking keeps the inv and little else."""
+    def fake(s, seed=0, hessian=None):
+        return (Outcome("wrong", "inv", signature="inv") if "inv(" in s.tree.text()
+                else Outcome("pass"))
+
+    big = next(s for s in (sample(5, i) for i in range(500))
+               if "inv(" in s.tree.text() and s.tree.size() > 12)
+    small, outcome = shrink(big, fake(big), check_fn=fake, budget=30)
+    assert "inv(" in small.tree.text()
+    assert small.tree.size() <= 4, small.describe()
+
+
+# ----------------------------------------------------------------------------------------
+# regressions: minimal examples the campaigns found (fail until fixed)
+
+FOUND = [
+    # wrong derivatives: log|det(diag(v))| = sum(log|v|), gradient 1/v, not n/v
+    ("logdet(diag(y))", False),
+    ("log(det(diag(v)))", False),
+    # d/dX sum(kron(X, I_n)) = n * ones, not ones
+    ("sum(kron(X, eye(n)))", False),
+    # the derivative's text does not re-parse to the same expression (rows, ones(1))
+    ("(u^2)'", False),
+    ("y' @ C", False),
+    ("(diag(Y))'", False),
+    ("diag(eye(n))' @ (C + C)", False),
+    # f's own text does not re-parse: a flattened chain with an outer product in it
+    ("x' @ outer(x, v)", False),
+    ("x' @ outer(y, ones(m)) @ u", False),
+    ("ones(n)' @ outer(ones(n), y)", False),
+    ('einsum("i,i->", u, (P\' @ v) @ P)', False),
+    ("v' @ ((inv(W) @ x) @ C)", False),
+    ("u' @ (einsum(\"ij,j->i\", W, y) @ C)", False),
+    ("u @ outer(u, u / m)", False),
+    # a dimension known only from eye(n) is lost when tr(eye(n)) prints as n
+    ("tr(eye(n)) - a", False),
+    # diff raises on well-typed input
+    ("softmax(u @ B)' @ Y", False),
+    ("(inv(S) @ x)' @ Y", False),
+    ("sum(softmax(x) * x) * x", False),
+    ("sum(softmax(cos(u)) * u) * (v' @ A)", False),
+    ('einsum("i,j->ij", v, softmax(y)) @ ones(n)', False),
+    ("norminf(u @ u')", True),  # the Hessian
+    # evaluate raises on a vector-vector product inside a chain
+    ("(B @ y) @ u", False),
+    ("(M @ ones(m)) @ u", False),
+    ('einsum("ij,j->i", B, ones(n)) @ B', False),
+    ("((C @ u) @ C)' @ (B @ A') @ v", False),
+    # fixed since they were found; kept as regressions
+    ("u - ones(m)", False),
+    ("-sum(y)", False),
+    ("(b - a / b) * ones(n, m)", False),
+    ("(u + ones(m)) * (-v)", False),
+]
+
+
+@pytest.mark.parametrize("text,hessian", FOUND, ids=[t for t, _ in FOUND])
+def test_found_by_the_fuzzer(text, hessian):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outcome = check(from_text(text), seed=0, hessian=hessian)
+    assert outcome.kind == "pass", f"{outcome.kind}: {outcome.detail}"
