@@ -180,8 +180,9 @@ class _Product:
                 if e.op != "eye":
                     continue
                 a, b = labs
-                if a == b:
-                    self.scalars.append(c.dim(e.shape[0]))
+                if a == b:  # δ_jj: 1 for each j, summed to n only if j is used nowhere else
+                    if self.label_uses(a, skip=i) == 0 and a not in self.out:
+                        self.scalars.append(c.dim(e.shape[0]))
                 elif a not in self.out:
                     self.rename(a, b)
                 elif b not in self.out:
