@@ -192,11 +192,10 @@ def add(*terms: Expr) -> Expr:
         return zeros(shape)
     # positive terms first, so that a sum reads "a - b" rather than "-b + a"
     out.sort(key=lambda e: _split_coefficient(e)[0] < 0)
+    if shape and not any(t.shape for t in out):  # scalars left over from broadcasting
+        return mul(out[0] if len(out) == 1 else make("add", tuple(out), (), ()), ones(shape))
     if len(out) == 1:
-        only = out[0]
-        if only.shape != shape:  # a scalar left over from broadcasting
-            return mul(only, ones(shape))
-        return only
+        return out[0]
     diagonals = [_diagonal_of(t) for t in out]
     if all(d is not None for d in diagonals):  # diag(a) + 2 * diag(b) = diag(a + 2 * b)
         return diag(add(*diagonals))  # type: ignore[arg-type]
@@ -411,6 +410,7 @@ def matmul(*factors: Expr) -> Expr:
         shape = _chain_shape(factors)
     coeff_factors: list[Expr] = []
     chain: list[Expr] = []
+    running: Shape | None = None  # the shape of the product of the factors so far
     for f in factors:
         if f.op == "mul" and f.shape:
             scalars = [g for g in f.args if not g.shape]
@@ -418,10 +418,17 @@ def matmul(*factors: Expr) -> Expr:
             if scalars:
                 coeff_factors.extend(scalars)
                 f = mul(*arrays) if arrays else f
-        if f.op == "matmul":
+        if running is not None and len(running) == 1 and f.ndim == 2 and not (
+                is_row(f.shape) and running[0] != 1):
+            # column @ matrix (NumPy's vector-times-matrix) is matrix.T @ column; flattening
+            # x @ (B @ u @ y.T) instead would give x @ B @ u @ y.T, another product
+            t = transpose(f)
+            chain[:0] = t.args if t.op == "matmul" else [t]
+        elif f.op == "matmul":
             chain.extend(f.args)
         else:
             chain.append(f)
+        running = f.shape if running is None else _product_shape(running, f.shape)
     if any(is_zero(f) for f in chain):
         return zeros(shape)
     chain = _cancel_inverses([f for f in chain if f.op != "eye"])
@@ -430,10 +437,38 @@ def matmul(*factors: Expr) -> Expr:
     else:
         chain = _merge_diagonals(chain)
         chain = _canonical_vector_chain(chain)
+        pieces, rest = _scalar_pieces(chain)
+        if pieces:  # r @ (u @ x.T) is (r @ u) * x.T: a row times a column is a scalar
+            return mul(*coeff_factors, *(matmul(*p) for p in pieces), matmul(*rest))
         core = chain[0] if len(chain) == 1 else make("matmul", tuple(chain), (), shape)
     if coeff_factors:
         return mul(*coeff_factors, core)
     return core
+
+
+def _scalar_pieces(chain: list[Expr]) -> tuple[list[list[Expr]], list[Expr]]:
+    """The leading parts of a flattened chain whose product is a scalar, and the rest.
+
+    Flattening r @ (u @ x.T) gives r @ u @ x.T, which is no product at all: the row
+    times the column is a scalar, and a scalar cannot be matrix-multiplied.
+    """
+    pieces: list[list[Expr]] = []
+    start, running = 0, None
+    for i, f in enumerate(chain):
+        running = f.shape if running is None else _product_shape(running, f.shape)
+        if running == () and i < len(chain) - 1:
+            pieces.append(chain[start:i + 1])
+            start, running = i + 1, None
+    return pieces, chain[start:]
+
+
+def _product_shape(a: Shape, b: Shape) -> Shape:
+    """The shape of a @ b for operands known to fit."""
+    if len(a) == 1 and is_row(b) and a[0] != 1:
+        return (a[0], b[1])
+    if is_row(a) and len(b) == 1:
+        return ()
+    return a[:-1] + b[1:]
 
 
 def _inverse_pair(a: Expr, b: Expr) -> bool:
@@ -472,13 +507,18 @@ def _canonical_vector_chain(chain: list[Expr]) -> list[Expr]:
     """
     if len(chain) < 2 or chain[0].ndim != 1:
         return chain
-    second = chain[1]
-    if is_row(second.shape) and chain[0].shape[0] != 1:
-        return chain  # outer product x @ y.T
-    # the chain is x @ M1 @ ... : a vector result (all matrices) or a scalar (ends in vector)
-    if chain[-1].ndim == 1:
+    # x @ M1 @ ... @ Mk is a column; what follows it (if anything) is a column y (an
+    # inner product) or a row y.T (an outer product), then perhaps more factors
+    length, k = chain[0].shape[0], 1
+    while k < len(chain) and chain[k].ndim == 2 and not (is_row(chain[k].shape)
+                                                         and length != 1):
+        length, k = chain[k].shape[1], k + 1
+    if k == len(chain):  # a column: Mk.T @ ... @ M1.T @ x
+        return [transpose(m) for m in reversed(chain[1:])] + [chain[0]]
+    if chain[k].ndim == 1:  # a scalar: x.T @ M1 @ ... @ Mk @ y
         return [transpose(chain[0]), *chain[1:]]
-    return [transpose(m) for m in reversed(chain[1:])] + [chain[0]]
+    # an outer product: (Mk.T @ ... @ M1.T @ x) @ y.T @ ...
+    return [transpose(m) for m in reversed(chain[1:k])] + [chain[0]] + chain[k:]
 
 
 def transpose(a: Expr) -> Expr:

@@ -148,6 +148,9 @@ class TextPrinter:
             all_scalar = all_scalar and (p.node is e or not p.node.shape)
         text = sign + " * ".join(texts)
         text += "".join(f" / {self.paren(d, MUL, strict=True)}" for d in denom)
+        if sign and c == 1 and _leads_with_sum(numer[0].node):
+            # -(a + b) @ x would negate the sum alone, and read back as (-a - b) @ x
+            return f"-({text[1:]})", UNARY
         if len(numer) == 1 and not denom:
             prec = min(numer[0].prec, UNARY) if sign else numer[0].prec
         else:
@@ -197,6 +200,13 @@ class TextPrinter:
 
 _CALLS = {"sum", "norm", "norm1", "norminf", "tr", "det", "logdet", "inv", "diag",
           "softmax", "logsumexp", "ismax", "kron", "vec"}
+
+
+def _leads_with_sum(e: Expr) -> bool:
+    """Whether the text of product ``e`` starts with a parenthesised sum."""
+    while e.op == "matmul":
+        e = e.args[0]
+    return e.op == "add"
 
 
 def _negated_const(e: Expr) -> Expr:
