@@ -270,8 +270,8 @@ class _Module:
 
     def _assign(self, name: str, code: str, node: Expr) -> str:
         line = f"    {name} = {code}"
-        text = str(node)
-        if text != code and len(text) <= 100 and "\n" not in text:
+        text = _short_text(node)
+        if text and text != code and "\n" not in text:
             pad = max(1, 44 - len(line))
             line += " " * pad + f"  # {text}"
         return line
@@ -609,8 +609,8 @@ class _Module:
         if scale:
             rhs = " * ".join([*scale, rhs])
         shape = self.shape(node.shape)
-        text = str(node)
-        comment = f"  # {text}" if len(text) <= 100 else ""
+        text = _short_text(node)
+        comment = f"  # {text}" if text else ""
 
         def statements(target: str) -> list[str]:
             return [f"    {target} = np.zeros({shape}){comment}",
@@ -656,6 +656,24 @@ class _Module:
               f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})",
               ""]
         return "\n".join(head + ["", *body] + fn) if body else "\n".join(head + ["", *fn])
+
+
+def _short_text(node: Expr, limit: int = 100) -> str:
+    """The text form of ``node`` for a comment, or "" when it would be long.
+
+    The printed tree is counted first (with repetitions, stopping early), so deep
+    DAGs are never printed whole: writing a module stays linear in its size.
+    """
+    count = 0
+    stack = [node]
+    while stack:
+        e = stack.pop()
+        count += 1
+        if count > limit // 3:
+            return ""
+        stack.extend(e.args)
+    text = str(node)
+    return text if len(text) <= limit else ""
 
 
 def _is_negation(e: Expr) -> bool:
