@@ -453,6 +453,7 @@ def _symbolic(f: Expr, wrt: str, order: int, derivative: Expr, sizes: dict[str, 
     D = entries(derivative, env, sizes)
     var = variables[wrt]
     syms = env[wrt]
+    symbols = sorted({x for a in env.values() for x in a.flat}, key=str)
     lead = F.ndim
     pairs = _index_tuples(var, order)
     mismatches: list[Mismatch] = []
@@ -468,9 +469,7 @@ def _symbolic(f: Expr, wrt: str, order: int, derivative: Expr, sizes: dict[str, 
                 theirs = sympy.diff(theirs, syms[idx])
             value = _arr(mine)[oidx]
             compared += 1
-            diff_ = sympy.simplify(theirs - value) if sympy.count_ops(theirs) + sympy.count_ops(
-                value) <= 4 * SIMPLIFY_LIMIT else None
-            if diff_ == 0:
+            if _is_zero(theirs - value, symbols):
                 continue
             undecided.append((theirs, value, oidx + sum(idxs, ())))
     if undecided:
@@ -586,19 +585,66 @@ def _substitutions(variables: dict[str, _Variable], point: dict[str, Any]) -> di
     return subs
 
 
+def _is_zero(d: Any, symbols: Sequence[Any]) -> bool:
+    """Whether SymPy can show that ``d`` is identically zero (False: it could not)."""
+    d = sympy.sympify(d)
+    if d == 0:
+        return True
+    try:
+        if d.is_rational_function(*symbols):  # polynomials, inv, det, divisions: decidable
+            return bool(sympy.cancel(sympy.together(d)) == 0)
+    except (sympy.PolynomialError, TypeError, ValueError):
+        pass
+    if sympy.count_ops(d) > SIMPLIFY_LIMIT // 5:
+        return False  # simplify would take too long: decided at a point instead
+    return bool(sympy.simplify(d) == 0)
+
+
 def _equal(a: Any, b: Any, digits: int) -> bool:
     """Exactly equal, or (transcendental numbers left) equal to ``digits`` digits."""
-    d = sympy.sympify(a) - sympy.sympify(b)
+    a, b = sympy.sympify(a), sympy.sympify(b)
+    d = a - b
     if d == 0:
         return True
     if d.is_Rational:
         return False
     if d.free_symbols:
-        d = sympy.simplify(d)
-        if d == 0:
-            return True
-        if d.free_symbols:
-            return False
-    scale = max(abs(sympy.N(a, digits + 10)), abs(sympy.N(b, digits + 10)), 1)
-    err = abs(sympy.N(d, digits + 10))
-    return bool(err <= scale * sympy.Float(10) ** (-digits))
+        return _is_zero(d, sorted(d.free_symbols, key=str))
+    memo: dict[Any, Any] = {}
+    x, y = _numeric(a, digits + 15, memo), _numeric(b, digits + 15, memo)
+    if x is None or y is None:
+        return False
+    scale = max(abs(x), abs(y), 1)
+    return bool(abs(x - y) <= scale * sympy.Float(10, digits + 15) ** (-digits))
+
+
+def _numeric(e: Any, dps: int, memo: dict[Any, Any]) -> Any:
+    """The value of a constant SymPy expression to ``dps`` digits.
+
+    SymPy's ``evalf`` walks the expression as a tree; derivatives of nested
+    ``softmax`` share subexpressions so heavily that the tree is enormous while
+    the graph is small.  This walks the graph once, each distinct node once.
+    """
+    stack: list[tuple[Any, bool]] = [(e, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if node in memo:
+            continue
+        if not node.args or node.is_Number or node.is_NumberSymbol:
+            memo[node] = node.evalf(dps) if node.is_number else node
+            continue
+        if not expanded:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in memo)
+            continue
+        args = [memo[a] for a in node.args]
+        try:
+            value = node.func(*args)
+            memo[node] = value.evalf(dps) if getattr(value, "is_number", False) else value
+        except (TypeError, ValueError, ZeroDivisionError):
+            memo[node] = node.evalf(dps)
+    value = memo[e]
+    try:
+        return sympy.Float(value, dps) if value.is_real is not False else None
+    except (TypeError, ValueError):
+        return None
