@@ -814,7 +814,8 @@ class Campaign:
     derivatives: int = 0
     failures: Counter[str] = field(default_factory=Counter)
     signatures: Counter[str] = field(default_factory=Counter)
-    examples: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # sig -> (i, text, detail)
+    # signature -> (index, text, detail) of its first example
+    examples: dict[str, tuple[int, str, str]] = field(default_factory=dict)
     inconclusive_examples: list[tuple[int, str, str]] = field(default_factory=list)
     seconds: float = 0.0
     sympy_checked: int = 0

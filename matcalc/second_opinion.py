@@ -384,7 +384,8 @@ class SecondOpinion:
 
     def __str__(self) -> str:
         sizes = ", ".join(f"{k}={v}" for k, v in self.sizes.items()) or "-"
-        head = (f"{'∂' if self.order == 1 else '∂²'}f/∂{self.wrt}{'' if self.order == 1 else '²'}"
+        sup = "" if self.order == 1 else "²"
+        head = (f"∂{sup}f/∂{self.wrt}{sup}"
                 f": {'agrees' if self.ok else 'DISAGREES'} with SymPy on {self.compared} "
                 f"entries ({self.method}; sizes {sizes}; {self.seconds:.2f} s)")
         if self.message:

@@ -79,9 +79,9 @@ class VerifyReport:
     """The outcome of :func:`verify`; true in a boolean context when the check passed.
 
     ``max_rel_error`` is relative to the largest entry of the derivative's
-    contractions with the directions checked.  ``inconclusive`` is set when no point was found where the
-    function and its derivative are finite and finite differences are
-    reliable; such a report is not ``ok``.
+    contractions with the directions checked.  ``inconclusive`` is set when
+    no point was found where the function and its derivative are finite and
+    finite differences are reliable; such a report is not ``ok``.
     """
 
     ok: bool
@@ -716,9 +716,10 @@ def run_cli(args: argparse.Namespace, out: Any = None, err: Any = None) -> int:
         sizes: dict[str, int] = {}
         for r in reports:
             sizes.update(r.sizes)
-        print(json.dumps({"expression": str(f), "shape": [str(d) for d in f.shape],
-                          "seed": args.seed, "sizes": sizes, "ok": ok,
-                          "checks": [r.to_dict() for r in reports]}, indent=2), file=out)
+        payload = {"expression": str(f), "shape": [str(d) for d in f.shape],
+                   "seed": args.seed, "sizes": sizes, "ok": ok,
+                   "checks": [r.to_dict() for r in reports]}
+        print(json.dumps(payload, indent=2, ensure_ascii=False), file=out)
     else:
         print(format_table(f, reports), file=out)
     return 0 if ok else 1

@@ -290,7 +290,8 @@ def test_cli_table_and_exit_zero(capsys):
     code, out, _ = _cli(capsys, "0.5*norm(y - A@x)^2", "--wrt", "x", "--wrt", "A",
                         "--shape", "A=m,n", "--order", "2")
     assert code == 0
-    for word in ("derivative", "∂f/∂x", "∂²f/∂x²", "∂f/∂A", "pass", "m=3,n=4", "max abs err"):
+    for word in ("derivative", "∂f/∂x", "∂²f/∂x²", "∂f/∂A", "pass", "m=3,n=4",
+                 "max abs err"):
         assert word in out
     assert "4 of 4 passed" in out
 
