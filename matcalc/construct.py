@@ -166,26 +166,39 @@ def add(*terms: Expr) -> Expr:
             flat.append(t)
     constant: Number = 0
     constant_at: int | None = None
-    groups: dict[int, list[Any]] = {}  # id(rest) -> [coefficient, rest, position]
+    constant_ones = False
+    groups: dict[int, list[Any]] = {}  # id(rest) -> [coefficient, rest, position, ones]
     for pos, t in enumerate(flat):
         if is_zero(t):
             continue
         coeff, rest = _split_coefficient(t)
+        # in a sum of arrays, c * ones(n) is a like term of the number c, and s * ones(n)
+        # of s, so that (zeros(n) + s) - s * ones(n) cancels however it is grouped; the
+        # term keeps its ones(n) when any of its parts had it
+        with_ones = False
+        if shape and rest is not None and rest.op == "ones":
+            rest, with_ones = None, True
+        elif shape and rest is not None and rest.op == "mul" and rest.args[-1].op == "ones":
+            rest, with_ones = mul(*rest.args[:-1]), True
         if rest is None:
             constant += coeff
             constant_at = pos if constant_at is None else constant_at
+            constant_ones = constant_ones or with_ones
             continue
         g = groups.get(id(rest))
         if g is None:
-            groups[id(rest)] = [coeff, rest, pos]
+            groups[id(rest)] = [coeff, rest, pos, with_ones]
         else:
             g[0] += coeff
+            g[3] = g[3] or with_ones
     items: list[tuple[int, Expr]] = []
-    for coeff, rest, pos in groups.values():
+    for coeff, rest, pos, with_ones in groups.values():
         if coeff != 0:
-            items.append((pos, scale(coeff, rest)))
+            term = scale(coeff, rest)
+            items.append((pos, mul(term, ones(shape)) if with_ones else term))
     if constant != 0 and constant_at is not None:
-        items.append((constant_at, const(constant)))
+        items.append((constant_at, scale(constant, ones(shape)) if constant_ones
+                      else const(constant)))
     items.sort(key=lambda it: it[0])
     out = [e for _, e in items]
     if not out:
