@@ -352,6 +352,8 @@ class _Module:
     def _render(self, node: Expr, low: Lowering) -> Any:
         op = node.op
         recipe = low.recipe.get(id(node))
+        if recipe == "alias":  # computed as an equal expression (see lowering)
+            return self.code[id(low.deps[id(node)][0])]
         if op == "const":
             return _number(node.attrs[0])
         if op == "dim":
@@ -483,6 +485,8 @@ class _Module:
     # -- matrix chains -------------------------------------------------------------------
     def _vector(self, f: Factor) -> tuple[str, int]:
         """Code of a row or column factor as a 1-D array."""
+        if f.value is not None:
+            return f.value  # type: ignore[no-any-return]
         if f.kind == "row2":
             return f"{self.ref(f.node, ATOM)}[0]", ATOM
         if f.row_sums:
@@ -495,6 +499,24 @@ class _Module:
             code, prec = self._chain(node, [f for f in factors if f.kind != "scalar"])
             scale = " * ".join(self.ref(f.node, UNARY) for f in inner)
             return f"{scale} * {_paren(code, prec, UNARY)}", MUL
+        while True:  # a vector followed by a vector or a matrix: NumPy's 1-D left operand
+            k = next((i for i in range(len(factors) - 1) if factors[i].kind == "col"
+                      and factors[i + 1].kind not in ("row", "row2")), None)
+            if k is None:
+                break
+            code, prec, kind = self._product(factors[:k + 1])
+            if kind == "scalar":
+                rest, rprec = self._chain(node, factors[k + 1:])
+                return f"{_paren(code, prec, MUL)} * {_paren(rest, rprec, UNARY)}", MUL
+            partial = Factor("row", None, value=(code, prec))  # type: ignore[arg-type]
+            factors = [partial, *factors[k + 1:]]
+        code, prec, kind = self._product(factors)
+        if kind == "vec" and kind_of(node) == "row":
+            return f"{_paren(code, prec, ATOM)}[None, :]", ATOM
+        return code, prec
+
+    def _product(self, factors: list[Factor]) -> tuple[str, int, str]:
+        """A chain whose vectors are only at its ends or in outer products."""
         segments: list[list[Factor]] = [[]]
         for k, f in enumerate(factors):
             if k and f.kind in ("row", "row2") and factors[k - 1].kind == "col":
@@ -502,27 +524,24 @@ class _Module:
             segments[-1].append(f)
         results = [self._segment(s) for s in segments]  # (code, prec, kind: vec/mat/scalar)
         if len(results) == 1:
-            code, prec, kind = results[0]
+            return results[0]
+        scalars = [r for r in results[1:-1]]
+        first, last = results[0], results[-1]
+        vectors = [r for r in (first, last) if r[2] == "vec"]
+        scalars += [r for r in (first, last) if r[2] == "scalar"]
+        scale = " * ".join(c if p >= UNARY else f"({c})" for c, p, _ in scalars)
+        if len(vectors) == 2:
+            u, w = vectors[0][0], vectors[1][0]
+            if scale:
+                w = f"{scale} * {_paren(w, vectors[1][1], UNARY)}"
+            code, prec, kind = f"np.outer({u}, {w})", ATOM, "mat"
+        elif vectors:
+            v = vectors[0]
+            code = f"{scale} * {_paren(v[0], v[1], UNARY)}" if scale else v[0]
+            prec, kind = (MUL if scale else v[1]), "vec"
         else:
-            scalars = [r for r in results[1:-1]]
-            first, last = results[0], results[-1]
-            vectors = [r for r in (first, last) if r[2] == "vec"]
-            scalars += [r for r in (first, last) if r[2] == "scalar"]
-            scale = " * ".join(c if p >= UNARY else f"({c})" for c, p, _ in scalars)
-            if len(vectors) == 2:
-                u, w = vectors[0][0], vectors[1][0]
-                if scale:
-                    w = f"{scale} * {_paren(w, vectors[1][1], UNARY)}"
-                code, prec, kind = f"np.outer({u}, {w})", ATOM, "mat"
-            elif vectors:
-                v = vectors[0]
-                code = f"{scale} * {_paren(v[0], v[1], UNARY)}" if scale else v[0]
-                prec, kind = (MUL if scale else v[1]), "vec"
-            else:
-                code, prec, kind = scale, MUL, "scalar"
-        if kind == "vec" and kind_of(node) == "row":
-            return f"{_paren(code, prec, ATOM)}[None, :]", ATOM
-        return code, prec
+            code, prec, kind = scale, MUL, "scalar"
+        return code, prec, kind
 
     def _segment(self, seg: list[Factor]) -> tuple[str, int, str]:
         vectors = ("row", "row2", "col")

@@ -12,6 +12,7 @@ not what it means, the way a person writes closed forms by hand:
   order-3 or order-4 intermediate is built for a smaller result), and its
   Kronecker deltas become renamed indices, sizes, or aliases of output indices
   (written into a diagonal view of a zero tensor) — see :class:`EinsumPlan`;
+* ``(A + B) @ v`` is ``A @ v + B @ v`` when nothing else needs ``A + B``;
 * ``tr(P @ Q)`` needs only ``P`` and ``Q`` (``einsum("ij,ji->", P, Q)``), and
   ``norm(r)^2`` only ``r`` (``r @ r``).
 
@@ -42,6 +43,7 @@ class Factor:
     kind: str
     node: Expr
     row_sums: bool = False  # a col factor M @ ones(n), written M.sum(axis=1)
+    value: Any = None  # set by an executor: a partial product computed already
 
 
 @dataclass
@@ -117,6 +119,15 @@ class Lowering:
                 self.chains[tuple(map(id, node.args))] = node
         self.recipe: dict[int, Any] = {}
         self.deps: dict[int, list[Expr]] = {}
+        self.distributed: dict[int, Expr] = {}
+        for node in nodes:  # before any chain is planned, so chains can reuse the new products
+            if node.op == "matmul":
+                new = self._distributed(node)
+                if new is not None:
+                    self.distributed[id(node)] = new
+                    for e in graph_nodes([new]):
+                        if e.op == "matmul":
+                            self.chains.setdefault(tuple(map(id, e.args)), e)
 
     def single_use(self, e: Expr) -> bool:
         return self.parents.get(id(e), 0) == 1 and id(e) not in self.outputs
@@ -127,7 +138,11 @@ class Lowering:
             return self.deps[key]
         op = node.op
         deps: list[Expr]
-        if op == "matmul":
+        distributed = self.distributed.get(key)
+        if distributed is not None:
+            self.recipe[key] = "alias"
+            deps = [distributed]
+        elif op == "matmul":
             factors = self._factors(node)
             self.recipe[key] = factors
             deps = [f.node for f in factors]
@@ -152,6 +167,35 @@ class Lowering:
             deps = list(node.args)
         self.deps[key] = deps
         return deps
+
+    def _distributed(self, node: Expr) -> Expr | None:
+        """``(A + B) @ v`` as ``A @ v + B @ v`` when the sum is used nowhere else.
+
+        Two matrix-vector products read each matrix once; forming ``A + B``
+        first writes and reads a whole matrix more (and ``A @ v`` is often
+        computed anyway: d/dx x'Ax is ``A @ x + A.T @ x``).  The same for a row
+        on the left.
+        """
+        from . import construct as c
+
+        args = node.args
+
+        def distributable(e: Expr) -> bool:
+            return (e.op == "add" and self.single_use(e)
+                    and all(t.ndim == 2 and kind_of(t) == "mat" for t in e.args))
+
+        if args[-1].ndim == 1:
+            for k in range(len(args) - 2, -1, -1):
+                if distributable(args[k]):
+                    rest = args[k + 1:]
+                    tail = c.add(*(c.matmul(t, *rest) for t in args[k].args))
+                    return c.matmul(*args[:k], tail) if k else tail
+        elif kind_of(args[0]) == "row":
+            for k in range(1, len(args)):
+                if distributable(args[k]):
+                    head = c.add(*(c.matmul(*args[:k], t) for t in args[k].args))
+                    return c.matmul(head, *args[k + 1:]) if k + 1 < len(args) else head
+        return None
 
     def _fusable_product(self, e: Expr) -> bool:
         return (e.op == "matmul" and len(e.args) == 2 and self.single_use(e)

@@ -256,6 +256,26 @@ def _chain(node: Expr, factors: list[Factor], xs: list[Array]) -> Array:
             fs.append(("col", x.sum(axis=1)))
         else:
             fs.append((f.kind, x))
+    while True:  # a vector followed by a vector or a matrix: NumPy's 1-D left operand
+        k = next((i for i in range(len(fs) - 1)
+                  if fs[i][0] == "col" and fs[i + 1][0] != "row"), None)
+        if k is None:
+            break
+        u, kind = _product(fs[:k + 1])
+        if kind == "scalar":
+            scale, fs = (u if scale is None else scale * u), fs[k + 1:]
+        else:
+            fs = [("row", u), *fs[k + 1:]]
+    out, _ = _product(fs)
+    if scale is not None:
+        out = scale * out
+    if node.ndim == 2 and np.ndim(out) == 1:  # a row (1, n)
+        out = out.reshape(1, -1)
+    return out
+
+
+def _product(fs: list[tuple[str, Array]]) -> tuple[Array, str]:
+    """A chain whose vectors are only at its ends or in outer products."""
     segments: list[list[tuple[str, Array]]] = [[]]
     for k, f in enumerate(fs):  # a column followed by a row: an outer product
         if k and f[0] == "row" and fs[k - 1][0] == "col":
@@ -263,23 +283,16 @@ def _chain(node: Expr, factors: list[Factor], xs: list[Array]) -> Array:
         segments[-1].append(f)
     parts = [_segment(seg) for seg in segments]
     if len(parts) == 1:
-        out = parts[0][0]
-    else:
-        vectors = [v for v, kind in (parts[0], parts[-1]) if kind == "vec"]
-        scalars = [v for v, _ in parts[1:-1]]
-        scalars += [v for v, kind in (parts[0], parts[-1]) if kind == "scalar"]
-        s = _mul(*scalars) if scalars else None
-        if len(vectors) == 2:
-            out = np.multiply.outer(vectors[0], vectors[1] if s is None else s * vectors[1])
-        elif vectors:
-            out = vectors[0] if s is None else s * vectors[0]
-        else:
-            out = s
-    if scale is not None:
-        out = scale * out
-    if node.ndim == 2 and np.ndim(out) == 1:  # a row (1, n)
-        out = out.reshape(1, -1)
-    return out
+        return parts[0]
+    vectors = [v for v, kind in (parts[0], parts[-1]) if kind == "vec"]
+    scalars = [v for v, _ in parts[1:-1]]
+    scalars += [v for v, kind in (parts[0], parts[-1]) if kind == "scalar"]
+    s = _mul(*scalars) if scalars else None
+    if len(vectors) == 2:
+        return np.multiply.outer(vectors[0], vectors[1] if s is None else s * vectors[1]), "mat"
+    if vectors:
+        return (vectors[0] if s is None else s * vectors[0]), "vec"
+    return s, "scalar"
 
 
 def _segment(fs: list[tuple[str, Array]]) -> tuple[Array, str]:
@@ -361,6 +374,8 @@ def _einsum_lowered(node: Expr, plan: EinsumPlan, args: list[Array],
 
 
 def _lowered(node: Expr, recipe: Any, args: list[Array], sizes: dict[str, int]) -> Array:
+    if recipe == "alias":  # computed as an equal expression
+        return args[0]
     if recipe == "trace_of_product":
         return np.einsum("ij,ji->", args[0], args[1])
     if recipe == "squared_norm":
