@@ -1,0 +1,1 @@
+"""matcalc's benchmarks: ``python -m benchmarks.run`` writes BENCHMARKS.md (see there)."""
