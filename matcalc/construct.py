@@ -437,6 +437,12 @@ def matmul(*factors: Expr) -> Expr:
             # x @ (B @ u @ y.T) instead would give x @ B @ u @ y.T, another product
             t = transpose(f)
             chain[:0] = t.args if t.op == "matmul" else [t]
+        elif running is not None and len(running) == 1 and f.ndim == 1:
+            # column @ column is an inner product: (A @ x).T @ y, not A @ x @ y, in which
+            # the parser would read x @ ... as a vector times what follows
+            chain[:] = [transpose(chain[0] if len(chain) == 1
+                                  else make("matmul", tuple(chain), (), running))]
+            chain.extend(f.args if f.op == "matmul" else [f])
         elif f.op == "matmul":
             chain.extend(f.args)
         else:
