@@ -146,6 +146,21 @@ def numeric_section(rows: list) -> list[str]:
                    f"{r.check} |")
     out += ["", "¹ a single call (the first took longer than 5 s); – not run (too large "
             "for the time or memory budget) or not installed.", ""]
+    def median(r: object, name: str) -> float | None:
+        t = r.timings.get(name)  # type: ignore[attr-defined]
+        return None if t is None else t.median_s
+
+    hess = [r for r in rows if "²" in r.case and r.n == 1000]
+    if hess:
+        out.append("Hessians at n = 1000, `jax.jit(jax.hessian)` ÷ matcalc: " + ", ".join(
+            f"{r.case} {_ratio(median(r, 'jax'), median(r, 'matcalc'))}" for r in hess)
+            + " (target: at least 10×).")
+    ratios = [median(r, "matcalc") / median(r, "hand-written") for r in rows  # type: ignore[operator]
+              if median(r, "matcalc") and median(r, "hand-written")]
+    if ratios:
+        out.append(f"matcalc ÷ hand-written over all {len(ratios)} rows: median "
+                   f"{sorted(ratios)[len(ratios) // 2]:.2f}×, worst {max(ratios):.2f}×, best "
+                   f"{min(ratios):.2f}× (target: within 1.2×).")
     over = [r for r in rows if (r.timings.get("matcalc") and r.timings.get("hand-written")
                                 and r.timings["matcalc"].median_s
                                 and r.timings["hand-written"].median_s

@@ -304,3 +304,18 @@ def test_lowered_evaluation_matches_plain_rules(label, text, shapes, wrt, order,
     for e in exprs:
         np.testing.assert_allclose(mc.evaluate(e, values), plain_evaluate(e, values),
                                    rtol=1e-10, atol=1e-12, err_msg=str(e))
+
+
+def test_command_line(tmp_path, capsys):
+    from matcalc.cli import main
+
+    assert main(["codegen", "0.5*norm(y - A@x)^2", "--wrt", "x", "--wrt", "A",
+                 "--order", "2"]) == 0
+    module = load(capsys.readouterr().out, tmp_path)
+    rng = np.random.default_rng(5)
+    A, x, y = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=4)
+    value, grad_x, grad_A, hess_x, hess_A = module.value_and_derivatives(A=A, x=x, y=y)
+    np.testing.assert_allclose(grad_x, A.T @ (A @ x - y))
+    np.testing.assert_allclose(hess_x, A.T @ A)
+    assert hess_A.shape == (4, 3, 4, 3)
+    assert main(["codegen", "A@x", "--wrt", "x", "--order", "2"]) == 2
