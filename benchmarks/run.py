@@ -8,7 +8,9 @@ Options: ``--only symbolic|numeric|scaling`` (repeatable), ``--out FILE``
 (default BENCHMARKS.md beside the repository root; ``-`` for stdout),
 ``--threads N`` (BLAS, XLA and PyTorch threads; default 1, so that every
 implementation gets the same single core and the figures do not depend on
-what else the machine runs).  A framework that is not installed is left out.
+what else the machine runs).  The process restarts itself once with glibc's
+malloc told to keep freed memory (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_).
+A framework that is not installed is left out.
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ if __name__ == "__main__":  # before NumPy, JAX or PyTorch start their thread po
     if _THREADS == "1":
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                                    " --xla_cpu_multi_thread_eigen=false").strip()
+    if os.environ.get("MATCALC_BENCH_CHILD") != "1":
+        # glibc reads these at start-up only: keep freed memory in the process, so that
+        # a large result (an order-3 tensor) does not pay fresh page faults on some
+        # calls and not on others.  The same for every implementation.
+        os.environ["MATCALC_BENCH_CHILD"] = "1"
+        os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(2**30))
+        os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", str(2**31))
+        os.execv(sys.executable, [sys.executable, "-m", "benchmarks.run", *sys.argv[1:]])
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
@@ -66,7 +76,8 @@ def machine() -> list[str]:
             f"{platform.release()}",
             f"- Python {platform.python_version()}; {versions}",
             f"- threads per implementation: {_THREADS} (BLAS, XLA, PyTorch); float64 "
-            "everywhere (jax_enable_x64)"]
+            "everywhere (jax_enable_x64); freed memory kept in the process "
+            f"(MALLOC_MMAP_THRESHOLD_={os.environ.get('MALLOC_MMAP_THRESHOLD_', 'default')})"]
 
 
 def _ratio(a: float | None, b: float | None) -> str:
