@@ -162,6 +162,12 @@ def add(*terms: Expr) -> Expr:
         t = stack.pop()
         if t.op == "add":
             stack.extend(reversed(t.args))
+        elif shape and t.op == "mul" and t.args[-1].op == "ones" and _scalar_sum(t):
+            # (s + t) * ones(n) in a sum of arrays is s * ones(n) + t * ones(n), so that
+            # it cancels against (-s - t) * ones(n), the negation distributed
+            coeff, rest = _split_coefficient(mul(*t.args[:-1]))
+            stack.extend(reversed([mul(scale(coeff, u), t.args[-1])
+                                   for u in (rest.args if rest is not None else ())]))
         else:
             flat.append(t)
     constant: Number = 0
@@ -213,6 +219,12 @@ def add(*terms: Expr) -> Expr:
     if all(d is not None for d in diagonals):  # diag(a) + 2 * diag(b) = diag(a + 2 * b)
         return diag(add(*diagonals))  # type: ignore[arg-type]
     return make("add", tuple(out), (), shape)
+
+
+def _scalar_sum(t: Expr) -> bool:
+    """Whether ``t`` is (c *) (a sum of scalars) * ones(...)."""
+    scalars = [f for f in t.args[:-1] if f.op != "const"]
+    return len(scalars) == 1 and scalars[0].op == "add" and not scalars[0].shape
 
 
 def _diagonal_of(t: Expr) -> Expr | None:
