@@ -325,7 +325,7 @@ class Generator:
             (0.5, lambda: _n(f"({r.choice(('2', '0.5'))} * {{0}})", (k, k), self.spd(k, d - 1))),
         ]
         if k == "n":
-            options.append((1, lambda: _n("(Y @ Y + I)", (k, k))))
+            options.append((1, lambda: _n("({0} @ {0} + I)", (k, k), _var("Y"))))
         return self.pick(options)
 
     def square(self, k: str, depth: int) -> Node:
@@ -552,6 +552,7 @@ FAILURE_KINDS = {
     "wrong": "verify found the derivative wrong (confirmed with a second seed)",
     "flaky": "verify failed with one seed and passed with another",
     "sympy": "SymPy's entry-by-entry derivative disagrees with matcalc's",
+    "slow": "one example took more than a minute (a hang in diff, simplify or SymPy)",
     "evaluate": "evaluate (the lowered NumPy plan) disagrees with the operator-by-operator value",
 }
 
@@ -879,8 +880,41 @@ class Campaign:
         return "\n".join(lines)
 
 
+class _Slow(BaseException):  # not an Exception: check() must not catch it
+    pass
+
+
+class _time_limit:  # noqa: N801 - a context manager, used like a function
+    """Raise :class:`_Slow` in the block after ``seconds`` (main thread, Unix; else no limit)."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.armed = False
+
+    def __enter__(self) -> None:
+        import signal
+        import threading
+
+        if (self.seconds and hasattr(signal, "setitimer")
+                and threading.current_thread() is threading.main_thread()):
+            def alarm(signum: int, frame: Any) -> None:
+                raise _Slow()
+
+            self.previous = signal.signal(signal.SIGALRM, alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.armed = True
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.armed:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+
+
 def run_range(seed: int, start: int, stop: int, depth: int = 3, exclude: Sequence[str] = (),
-              deadline: float | None = None, sympy: float = 0.0) -> Campaign:
+              deadline: float | None = None, sympy: float = 0.0,
+              example_limit: float | None = 60.0) -> Campaign:
     """Examples ``start`` to ``stop``; a fraction ``sympy`` of those that pass is also
     cross-checked with the SymPy second opinion."""
     import warnings
@@ -894,12 +928,15 @@ def run_range(seed: int, start: int, stop: int, depth: int = 3, exclude: Sequenc
                 break
             s = sample(seed, i, depth, exclude)
             try:
-                o = check(s, seed=i)
-                if o.kind == "pass" and random.Random(f"sympy:{seed}:{i}").random() < sympy:
-                    camp.sympy_checked += 1
-                    so = cross_check(s, seed=i)
-                    if so.failed:
-                        o = so
+                with _time_limit(example_limit):
+                    o = check(s, seed=i)
+                    if o.kind == "pass" and random.Random(f"sympy:{seed}:{i}").random() < sympy:
+                        camp.sympy_checked += 1
+                        so = cross_check(s, seed=i)
+                        if so.failed:
+                            o = so
+            except _Slow:
+                o = Outcome("slow", f"more than {example_limit:g} s", signature="slow")
             except Exception:  # pragma: no cover
                 tb = traceback.format_exc()
                 o = Outcome("crash", tb, signature=_signature("crash", tb))
@@ -935,11 +972,13 @@ def campaign(examples: int, seed: int = 0, jobs: int = 1, depth: int = 3,
         import multiprocessing
 
         ctx = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
-        with ctx.Pool(jobs) as pool:
+        with ctx.Pool(jobs) as pool:  # leaving the block terminates stragglers
             for part in pool.imap_unordered(_worker, tasks):
                 total.merge(part)
                 if progress:
                     progress(total)
+                if deadline is not None and time.time() > deadline + 90:
+                    break
     total.seconds = time.monotonic() - t0
     return total
 

@@ -117,28 +117,47 @@ def _transpose(a: Obj) -> Obj:
     return a.T
 
 
-def _matrix(a: Obj) -> sympy.Matrix:
-    return sympy.Matrix(a.shape[0], a.shape[1], list(a.flat))
-
-
-def _from_matrix(m: sympy.Matrix) -> Obj:
-    out = np.empty(m.shape, dtype=object)
-    for i in range(m.shape[0]):
-        for j in range(m.shape[1]):
-            out[i, j] = m[i, j]
-    return out
-
-
 def _det(a: Obj) -> Any:
-    return _matrix(a).det(method="berkowitz")
+    """The determinant by Laplace expansion (no simplification on the way: SymPy's
+    ``Matrix.det`` cancels every intermediate, which explodes on transcendental entries)."""
+    n = a.shape[0]
+    memo: dict[tuple[tuple[int, ...], tuple[int, ...]], Any] = {}
+
+    def minor(rows: tuple[int, ...], cols: tuple[int, ...]) -> Any:
+        key = (rows, cols)
+        if key in memo:
+            return memo[key]
+        if len(rows) == 1:
+            out = a[rows[0], cols[0]]
+        else:
+            r = rows[0]
+            terms = []
+            for k, col in enumerate(cols):
+                entry = a[r, col]
+                if entry == 0:
+                    continue
+                sub = minor(rows[1:], cols[:k] + cols[k + 1:])
+                terms.append(entry * sub if k % 2 == 0 else -entry * sub)
+            out = sympy.Add(*terms)
+        memo[key] = out
+        return out
+
+    return minor(tuple(range(n)), tuple(range(n))) if n else sympy.Integer(1)
 
 
 def _inv(a: Obj) -> Obj:
-    m = _matrix(a)
-    d = m.det(method="berkowitz")
+    n = a.shape[0]
+    d = _det(a)
     if d == 0:
         raise ZeroDivisionError("singular matrix")
-    return _from_matrix(m.adjugate(method="berkowitz") / d)
+    out = np.empty((n, n), dtype=object)
+    for i in range(n):
+        for j in range(n):
+            rest_r = [r for r in range(n) if r != j]
+            rest_c = [c for c in range(n) if c != i]
+            cof = _det(a[np.ix_(rest_r, rest_c)]) if n > 1 else sympy.Integer(1)
+            out[i, j] = (cof if (i + j) % 2 == 0 else -cof) / d
+    return out
 
 
 def _ismax(a: Obj) -> Obj:
@@ -467,7 +486,7 @@ def _symbolic(f: Expr, wrt: str, order: int, derivative: Expr, sizes: dict[str, 
                 mine = _arr(_along(_arr(mine), lead, idx, var.structure))
             theirs = F[oidx]
             for idx in idxs:
-                theirs = sympy.diff(theirs, syms[idx])
+                theirs = _d(theirs, syms[idx])
             value = _arr(mine)[oidx]
             compared += 1
             if _is_zero(theirs - value, symbols):
@@ -488,6 +507,19 @@ def _symbolic(f: Expr, wrt: str, order: int, derivative: Expr, sizes: dict[str, 
     else:
         method = "simplify"
     return SecondOpinion(not mismatches, wrt, order, sizes, method, compared, mismatches)
+
+
+def _d(e: Any, x: Any) -> Any:
+    """SymPy's derivative, with sign and step piecewise constant (their derivative 0).
+
+    SymPy leaves ``Derivative(sign(u), x)`` unevaluated when it cannot tell that
+    ``u`` is real; away from ``u = 0`` it is 0, which is what is compared.
+    """
+    out = sympy.diff(e, x)
+    return out.replace(
+        lambda a: isinstance(a, sympy.Derivative) and a.expr.func in (sympy.sign,
+                                                                     sympy.Heaviside),
+        lambda a: sympy.Integer(0))
 
 
 def _index_tuples(var: _Variable, order: int) -> list[tuple[tuple[int, ...], ...]]:
@@ -524,7 +556,7 @@ def _at_point(f: Expr, wrt: str, order: int, derivative: Expr, sizes: dict[str, 
         for oidx in np.ndindex(F.shape):
             theirs = F[oidx]
             for k in range(order):
-                theirs = sympy.diff(theirs, t[k])
+                theirs = _d(theirs, t[k])
             theirs = theirs.subs({t[0]: 0, t[1]: 0})
             compared += 1
             if not _equal(theirs, mine[oidx], digits):

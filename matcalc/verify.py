@@ -272,12 +272,16 @@ class _Plan:
         self.steps = [(n, [index[id(a)] for a in n.args]) for n in self.order]
         self.watch: list[tuple[int, str]] = []  # (index of the argument, how to read its branch)
         self.square: list[int] = []  # arguments of inv / det / logdet
+        self.periodic: list[int] = []  # arguments of sin / cos / tan
         for n, args in self.steps:
             op = n.op
+            if op == "fn" and n.attrs[0] in ("sin", "cos"):
+                self.periodic.append(args[0])
             if op == "fn" and n.attrs[0] in _KINK_FUNCTIONS:
                 self.watch.append((args[0], "sign"))
             elif op == "fn" and n.attrs[0] == "tan":
                 self.watch.append((args[0], "tan"))
+                self.periodic.append(args[0])
             elif op == "fn" and n.attrs[0] in ("log", "sqrt"):
                 self.watch.append((args[0], "sign"))
             elif op == "pow":
@@ -331,6 +335,10 @@ class _Plan:
         for node, r in zip(self.order, results, strict=True):
             if not np.all(np.isfinite(r)):
                 return f"{_short(node)} is not finite"
+        for i in self.periodic:  # sin(1e20) is rounding noise, not a function value
+            a = np.asarray(results[i], dtype=float)
+            if a.size and float(np.max(np.abs(a))) > 1e6:
+                return f"the argument of a periodic function, {_short(self.order[i])}, is huge"
         for i in self.square:
             a = np.asarray(results[i], dtype=float)
             with np.errstate(all="ignore"):
@@ -560,25 +568,32 @@ def _compare(plan: _Plan, values: dict[str, Any], center: list[Any], wrt: str,
         return np.asarray(value, dtype=float), plan.branches(results)
 
     syms = [np.tensordot(D, d, axes=d.ndim) if d.ndim else D * d for d in dirs]
-    # errors are judged relative to the size of the whole derivative (as np.allclose on
-    # norms), so that an entry that is zero does not demand impossible accuracy
-    overall = max((float(np.max(np.abs(x))) for x in syms if x.size), default=0.0)
-    for n, d in enumerate(dirs):
-        sym = syms[n]
-        hint = max(float(np.max(np.abs(sym))) if sym.size else 0.0, overall)
+    diffs: list[_Direction] = []
+    for d in dirs:  # finite differences first: their reliability must not depend on D
         try:
-            r = _difference(lambda t, d=d: at(t, d), h, branch, hint)
+            r = _difference(lambda t, d=d: at(t, d), h, branch, 0.0)
         except _Unreliable as e:
             e.evaluations = evaluations  # type: ignore[attr-defined]
             raise
         evaluations += r.evaluations
+        diffs.append(r)
+
+    def biggest(xs: list[np.ndarray]) -> float:
+        return max((float(np.max(np.abs(x))) for x in xs if np.size(x)), default=0.0)
+
+    # errors are judged relative to the size of the whole derivative (as np.allclose on
+    # norms), so that an entry that is zero does not demand impossible accuracy; whether
+    # the differences are accurate enough is judged on the differences alone
+    fd_size = biggest([r.fd for r in diffs])
+    overall = max(fd_size, biggest(syms))
+    for n, (d, r, sym) in enumerate(zip(dirs, diffs, syms, strict=True)):
         fd = np.broadcast_to(r.fd, sym.shape) if r.fd.shape != sym.shape else r.fd
-        scale = max(float(np.max(np.abs(fd))) if fd.size else 0.0, hint)
-        if r.estimate > RELIABLE * scale + atol:
+        if r.estimate > RELIABLE * fd_size + atol:
             e = _Unreliable(f"finite differences too inaccurate (estimated error "
-                            f"{r.estimate:.1e} of {scale:.1e})")
+                            f"{r.estimate:.1e} of {fd_size:.1e})")
             e.evaluations = evaluations  # type: ignore[attr-defined]
             raise e
+        scale = overall
         err = np.abs(sym - fd)
         a = float(np.max(err)) if err.size else 0.0
         tol = atol + rtol * scale + r.estimate

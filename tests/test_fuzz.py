@@ -141,6 +141,10 @@ OPEN = [
     ("norminf(u @ u')", True),  # the Hessian
     ("(B @ y) @ u", False),
     ("(M @ ones(m)) @ u", False),
+    # found by the 128,000-expression campaign (seed 1)
+    ("norm(outer(ones(n), x))", True),  # Hessian: eye(n) / norm(...) lacks the factor n
+    ("(outer(v, u) @ u) @ (exp(v) / exp(0.1))", True),  # Hessian: adds m×m and 1×m
+    ("0.5 * sqrt(tr(eye(n) @ eye(n)' + I)) - tr(tanh(P))", False),  # n is lost in the text
 ]
 
 

@@ -149,6 +149,16 @@ def test_fuzzer_expressions_agree_with_sympy():
     assert compared >= 100
 
 
+def test_piecewise_constant_functions_and_big_determinants():
+    """sign/step have derivative 0 away from 0; det of transcendental entries stays fast."""
+    f = mc.parse("sign(inv(P) @ v + 1.5 * v)", shapes={"P": "spd(m)", "v": ("m",)})
+    assert second_opinion(f, "P", seed=19298, mode="point").ok
+    assert second_opinion(mc.parse("sum(abs(A@x))"), "x", order=2, mode="point").ok
+    g = mc.parse("log(det(sqrt(sigmoid(C))' @ sqrt(sigmoid(C)) + I))", shapes={"C": ("n", "m")})
+    r = second_opinion(g, "C", mode="point")
+    assert r.ok and r.seconds < 30
+
+
 @pytest.mark.parametrize("text,wrt", [
     ("logdet(diag(y))", "y"),           # found by the fuzzer: matcalc says n / y
     ("sum(kron(X, eye(n)))", "X"),      # found by the fuzzer: matcalc says ones(n, n)
