@@ -195,19 +195,21 @@ class _Product:
 
     def drop_ones(self) -> None:
         """``ones`` vectors only broadcast; a summed label with nothing else counts its size."""
-        keep = []
-        for i, (e, labs) in enumerate(self.operands):
-            if e.op == "ones":
-                lab = labs[0]
-                elsewhere = self.label_uses(lab, skip=i) > 0
-                if elsewhere:
-                    continue
-                if lab not in self.out:
-                    self.scalars.append(c.dim(self.sizes[lab]))
-                    continue
-                if any(o[0].op == "ones" and o[1] == labs for o in keep):
-                    continue
-            keep.append([e, labs])
+        others = [op for op in self.operands if op[0].op != "ones"]
+        used = {lab for _, labs in others for lab in labs}
+        keep = others
+        seen: set[str] = set()
+        for e, labs in self.operands:
+            if e.op != "ones":
+                continue
+            lab = labs[0]
+            if lab in used or lab in seen:
+                continue  # multiplying by 1 where the label is already carried
+            seen.add(lab)
+            if lab in self.out:
+                keep.append([e, labs])
+            else:
+                self.scalars.append(c.dim(self.sizes[lab]))
         self.operands = keep
 
     def merge(self) -> None:
