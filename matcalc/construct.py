@@ -447,13 +447,11 @@ def matmul(*factors: Expr) -> Expr:
                 is_row(f.shape) and running[0] != 1):
             # column @ matrix (NumPy's vector-times-matrix) is matrix.T @ column; flattening
             # x @ (B @ u @ y.T) instead would give x @ B @ u @ y.T, another product
-            t = transpose(f)
-            chain[:0] = t.args if t.op == "matmul" else [t]
+            chain[:0] = _factors(transpose(f), coeff_factors)
         elif running is not None and len(running) == 1 and f.ndim == 1:
             # column @ column is an inner product: (A @ x).T @ y, not A @ x @ y, in which
             # the parser would read x @ ... as a vector times what follows
-            chain[:] = [transpose(chain[0] if len(chain) == 1
-                                  else make("matmul", tuple(chain), (), running))]
+            chain[:] = _factors(transpose(matmul(*chain)), coeff_factors)
             chain.extend(f.args if f.op == "matmul" else [f])
         elif f.op == "matmul":
             chain.extend(f.args)
@@ -475,6 +473,14 @@ def matmul(*factors: Expr) -> Expr:
     if coeff_factors:
         return mul(*coeff_factors, core)
     return core
+
+
+def _factors(e: Expr, coeff_factors: list[Expr]) -> list[Expr]:
+    """The factors of a product ``e`` for a chain; its scalar factors go to ``coeff_factors``."""
+    if e.op == "mul" and e.shape and any(not g.shape for g in e.args):
+        coeff_factors.extend(g for g in e.args if not g.shape)
+        e = mul(*(g for g in e.args if g.shape))
+    return list(e.args) if e.op == "matmul" else [e]
 
 
 def _scalar_pieces(chain: list[Expr]) -> tuple[list[list[Expr]], list[Expr]]:
