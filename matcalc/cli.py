@@ -186,7 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args, sys.stdout)
     except MatcalcError as e:
-        print(f"error: {e}", file=sys.stderr)
+        # a message quoting the input starts on its own line, so the caret stays aligned
+        print(f"error: {e}" if e.text is None else f"error:\n{e}", file=sys.stderr)
         return 2
     except RecursionError:
         print("error: the expression is nested too deeply", file=sys.stderr)
