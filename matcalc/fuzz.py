@@ -1010,6 +1010,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--shrink-budget", type=float, default=60.0,
                    help="seconds to spend minimising each distinct failure (0: none)")
     p.add_argument("--replay", type=int, default=None, help="re-run one example and show it")
+    p.add_argument("--output", default=None,
+                   help="also write the figures so far to this file every 30 s")
     p.add_argument("--sympy", type=float, default=0.0,
                    help="fraction of passing examples also cross-checked with SymPy")
     args = p.parse_args(argv)
@@ -1031,12 +1033,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             last[0] = time.monotonic()
             print(f"... {c.tried} tried, {c.passed} passed, {c.inconclusive} inconclusive, "
                   f"{sum(c.failures.values())} failed", file=sys.stderr, flush=True)
+            if args.output:
+                with open(args.output, "w") as fh:
+                    fh.write(c.report() + "\n(in progress)\n")
 
     camp = campaign(args.examples, args.seed, args.jobs, args.depth, args.exclude,
                     args.time_limit, progress, args.sympy)
     minimal = (minimise(camp, args.depth, args.exclude, args.shrink_budget)
                if args.shrink_budget > 0 else None)
-    print(camp.report(minimal))
+    text = camp.report(minimal)
+    print(text)
+    if args.output:
+        with open(args.output, "w") as fh:
+            fh.write(text + "\n")
     return 1 if camp.failures else 0
 
 
