@@ -122,7 +122,16 @@ class _Product:
                     continue
                 if e.op == "ones" and all(d == 1 for d in e.shape):
                     continue
-                raise DiffError(f"cannot contract the tensor {e} over its unit axes")
+                if e.op == "zeros":
+                    self.zero = True
+                    continue
+                if e.op == "mul" and any(not f.shape for f in e.args):
+                    self.scalars.extend(f for f in e.args if not f.shape)
+                    arrays = [f for f in e.args if f.shape]
+                    stack.append((c.mul(*arrays) if len(arrays) > 1 else arrays[0], labels))
+                    continue
+                # any other tensor: a unit axis is an index of size 1, summed away
+                labels = tuple(next(self.fresh) if lab is None else lab for lab in labels)
             labels_s: tuple[str, ...] = labels  # type: ignore[assignment]
             for lab, d in zip(labels_s, e.shape, strict=True):
                 self.sizes.setdefault(lab, d)
@@ -291,7 +300,7 @@ def contract(out: Sequence[Label], shape: Shape, *operands: tuple[Expr, Sequence
             p.operands.append([c.ones((p.sizes[lab],)), [lab]])
     result = _assemble(p, core_shape)
     if unit_axes:
-        result = _restore_unit_axes(result, out, shape, p)
+        result = _restore_unit_axes(result, out, shape)
     return result
 
 
@@ -359,25 +368,17 @@ def _is_identity_spec(spec: str) -> bool:
     return lhs == out
 
 
-def _restore_unit_axes(result: Expr, out: Sequence[Label], shape: Shape, p: _Product) -> Expr:
+def _restore_unit_axes(result: Expr, out: Sequence[Label], shape: Shape) -> Expr:
     if tuple(shape) == result.shape:
         return result
     if len(shape) == 2 and out[0] is None and result.ndim == 1:
         return c.transpose(result)
-    # a tensor with unit axes: broadcast through a ones(1) operand
-    labels = []
-    operands: list[tuple[Expr, list[str]]] = []
-    core = [lab for lab in out if lab is not None]
-    mapping = {lab: f"_r{k}" for k, lab in enumerate(core)}
-    for k, lab in enumerate(out):
-        if lab is None:
-            name = f"_u{k}"
-            labels.append(name)
-            operands.append((c.ones((1,)), [name]))
-        else:
-            labels.append(mapping[lab])
-    operands.insert(0, (result, [mapping[lab] for lab in core]))
-    return _einsum_node(operands, labels, tuple(shape))
+    # a tensor with unit axes: broadcast through ones(1) operands, contracted exactly as
+    # the printed einsum is when it is parsed again (so that the result round-trips)
+    core = [f"_r{k}" for k, lab in enumerate(out) if lab is not None]
+    labels = [f"_u{k}" if lab is None else f"_r{k}" for k, lab in enumerate(out)]
+    units = [(c.ones((1,)), (lab,)) for lab in labels if lab.startswith("_u")]
+    return contract(labels, shape, (result, tuple(core)), *units)
 
 
 # ----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import construct as c
+from .errors import ShapeError
 from .expr import Expr, postorder, rebuild
 from .sympy_bridge import ELEMENTWISE_OPS, simplify_elementwise
 
@@ -98,14 +99,20 @@ def _factor(s: Expr) -> Expr:
             if len(idx) < 2:
                 continue
             rests = []
-            for k in idx:
-                coeff, factors = parts[k]
-                rest = factors[:-1] if side == "right" else factors[1:]
-                rests.append(c.mul(coeff, c.matmul(*rest)))  # type: ignore[arg-type]
-            rests.sort(key=lambda r: r.op == "transpose")  # A + A.T rather than A.T + A
             shared = parts[idx[0]][1][-1] if side == "right" else parts[idx[0]][1][0]
-            inner = c.add(*rests)
-            combined = c.matmul(inner, shared) if side == "right" else c.matmul(shared, inner)
+            try:
+                for k in idx:
+                    coeff, factors = parts[k]
+                    rest = factors[:-1] if side == "right" else factors[1:]
+                    rests.append(c.mul(coeff, c.matmul(*rest)))  # type: ignore[arg-type]
+                rests.sort(key=lambda r: r.op == "transpose")  # A + A.T rather than A.T + A
+                inner = c.add(*rests)
+                combined = (c.matmul(inner, shared) if side == "right"
+                            else c.matmul(shared, inner))
+            except ShapeError:  # a rest that is a scalar (row @ column): not a matrix factor
+                continue
+            if combined.shape != s.shape:
+                continue
             terms[idx[0]] = combined
             for k in idx[1:]:
                 terms[k] = c.zeros(s.shape)

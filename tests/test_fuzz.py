@@ -1,8 +1,8 @@
 """The fuzzer: random well-typed expressions, and every check on each (matcalc.fuzz).
 
 The bounded campaign and the Hypothesis test must find nothing.  The
-regression tests below are the minimal examples earlier campaigns found; each
-states what must hold, and fails until the bug it records is fixed.
+regression tests below are the minimal examples earlier campaigns found, each
+fixed since; they must keep passing.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from matcalc.fuzz import (
 CI_EXAMPLES = 300  # about 10-20 s
 
 
-def campaign_finds_nothing():  # open (issue 5): not collected, CI must stay green to land
+def test_campaign_finds_nothing():
     camp = run_range(seed=0, start=0, stop=CI_EXAMPLES)
     assert camp.tried == CI_EXAMPLES
     assert not camp.failures, "\n" + camp.report()
@@ -30,7 +30,7 @@ def campaign_finds_nothing():  # open (issue 5): not collected, CI must stay gre
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(expressions())
-def hypothesis_expressions_pass_every_check(s):  # open (issue 5): not collected
+def test_hypothesis_expressions_pass_every_check(s):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         outcome = check(s, seed=1)
@@ -104,7 +104,7 @@ def test_shrink_finds_a_small_example():
 
 
 # ----------------------------------------------------------------------------------------
-# regressions: minimal examples the campaigns found (fail until fixed)
+# regressions: minimal examples the campaigns found
 
 FOUND = [  # fixed since they were found; kept as regressions
     ("logdet(diag(y))", False),
@@ -119,12 +119,7 @@ FOUND = [  # fixed since they were found; kept as regressions
     ("-sum(y)", False),
     ("(b - a / b) * ones(n, m)", False),
     ("(u + ones(m)) * (-v)", False),
-]
-
-# Still open (issue 5): found by the fuzzer, not yet fixed.  These fail until the bug each
-# records is fixed (deliberately neither skipped nor xfailed); move an entry to FOUND then.
-OPEN = [
-    ("sum(kron(X, eye(n)))", False),
+    ("sum(kron(X, eye(n)))", False),  # the factor n was missing
     ("(u^2)'", False),
     ("y' @ C", False),
     ("(diag(Y))'", False),
@@ -156,9 +151,19 @@ def test_found_by_the_fuzzer(text, hessian):
     assert outcome.kind == "pass", f"{outcome.kind}: {outcome.detail}"
 
 
-def open_findings_of_the_fuzzer(  # open (issue 5): run by hand until fixed
-        text, hessian):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        outcome = check(from_text(text), seed=0, hessian=hessian)
-    assert outcome.kind == "pass", f"{outcome.kind}: {outcome.detail}"
+def test_a_size_no_shape_names_prints_where_it_comes_from():
+    """n alone would read back as a variable; its origin tr(eye(n)) reads back as n."""
+    f = mc.parse("tr(eye(n)) - a")
+    assert str(f) == "tr(eye(n)) - a"
+    assert mc.parse(str(f)) is f
+    g = mc.parse("sum(x) / n", shapes={"x": ("n",)})
+    assert str(g) == "sum(x) / n"
+
+
+def test_jacobian_of_a_row_round_trips():
+    """d (u^2)' / du has shape (1, m, m): a tensor with a unit axis."""
+    f = mc.parse("(u^2)'", shapes={"u": ("m",)})
+    d = mc.diff(f, "u")
+    assert d.shape == (1, "m", "m")
+    assert mc.parse(str(d), shapes={"u": ("m",)}) is d
+    assert mc.verify(f, "u").ok

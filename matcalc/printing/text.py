@@ -28,14 +28,26 @@ def to_text(e: Expr) -> str:
     return TextPrinter().print(e)
 
 
+def _dims_in_shapes(root: Expr) -> set[str]:
+    """The dimension names the text of ``root`` declares through shapes it prints."""
+    found: set[str] = set()
+    for node in postorder(root):
+        if node.op in ("var", "ones", "zeros", "eye"):
+            for d in node.shape:
+                found.update(str(d).split("*"))
+    return found
+
+
 class TextPrinter:
     """Prints each node from the pieces of its operands."""
 
     def __init__(self) -> None:
+        self.carried: set[str] = set()
         self.done: dict[int, Piece] = {}
         self.keep: list[Expr] = []  # nodes made while printing stay alive (ids stay unique)
 
     def print(self, root: Expr) -> str:
+        self.carried = _dims_in_shapes(root)
         return self.piece(root).text
 
     def piece(self, root: Expr) -> Piece:
@@ -71,7 +83,12 @@ class TextPrinter:
         return Piece(e.attrs[0], ATOM, e)
 
     def _print_dim(self, e: Expr, _: list[Piece]) -> Piece:
-        return Piece(str(e.attrs[0]), ATOM, e)
+        name = str(e.attrs[0])
+        if set(name.split("*")) <= self.carried:
+            return Piece(name, ATOM, e)
+        # a size that no shape in the text names would read back as a variable: spell
+        # out where it comes from (the constructors fold tr(eye(n)) back to n)
+        return Piece(f"tr(eye({name}))", ATOM, e)
 
     def _print_zeros(self, e: Expr, _: list[Piece]) -> Piece:
         return Piece(f"zeros({', '.join(map(str, e.shape))})", ATOM, e)
