@@ -51,6 +51,13 @@ class Unifier:
         if is_placeholder(b):
             self.parent[b] = a
             return True
+        if isinstance(a, str) and isinstance(b, str) and ("*" in a or "*" in b):
+            # products (kron, vec) unify factor by factor: n*m with n*?1 makes ?1 = m
+            fa = [self.find(_as_dim(f)) for f in a.split("*")]
+            fb = [self.find(_as_dim(f)) for f in b.split("*")]
+            if len(fa) == len(fb) and all(x == y or is_placeholder(x) or is_placeholder(y)
+                                          for x, y in zip(fa, fb, strict=True)):
+                return all(self.unify(x, y) for x, y in zip(fa, fb, strict=True))
         return False
 
     def resolve(self, d: Dim) -> Dim:
@@ -58,6 +65,10 @@ class Unifier:
         if isinstance(d, str) and "*" in d:
             return product_dim(self.resolve(f) for f in d.split("*"))
         return d
+
+
+def _as_dim(text: str) -> Dim:
+    return int(text) if text.isdigit() else text
 
 
 @contextmanager

@@ -221,6 +221,13 @@ def test_bare_identity_takes_its_size_from_its_use() -> None:
     assert str(mc.parse("S - s * I where S: symmetric(k), s: scalar")) == "S - s * eye(k)"
 
 
+def test_bare_identity_inside_a_kronecker_product_unifies_factor_by_factor() -> None:
+    """tr(kron(X, inv(I + P))) needs n*m == n*?: the placeholder becomes m (fuzzer find)."""
+    e = mc.parse("tr(kron(X, inv(I + P))) where X: matrix(n, n), P: spd(m)")
+    assert str(e) == "tr(kron(X, inv(eye(m) + P)))"
+    assert mc.parse("tr(kron(X, A @ I)) where X: matrix(n, n), A: matrix(m, m)").shape == ()
+
+
 def test_two_bare_identities_may_have_different_sizes() -> None:
     e = mc.parse("A @ I + I @ A where A: matrix(n, n)")
     assert e.shape == ("n", "n")
