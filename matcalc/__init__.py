@@ -1,13 +1,13 @@
 """matcalc: symbolic matrix calculus with readable results, LaTeX, NumPy and verification."""
 
 from .elementwise import register_function
-from .errors import DiffError, MatcalcError, ParseError, ShapeError
+from .errors import DiffError, EvaluationError, MatcalcError, ParseError, ShapeError
 from .expr import Expr
 from .infer import parse
 from .numeric import evaluate, to_numpy
 
 __all__ = [
-    "DiffError", "Expr", "MatcalcError", "ParseError", "ShapeError",
+    "DiffError", "EvaluationError", "Expr", "MatcalcError", "ParseError", "ShapeError",
     "evaluate", "parse", "register_function", "to_numpy",
 ]
 __version__ = "0.1.0"

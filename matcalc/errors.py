@@ -47,6 +47,10 @@ class DiffError(MatcalcError):
     """Differentiating by something that is not a variable, or without a rule."""
 
 
+class EvaluationError(MatcalcError):
+    """Values at which an expression has no value (``inv`` of a singular matrix)."""
+
+
 def quote_with_caret(text: str, column: int, width: int = 100) -> str:
     """The line of ``text`` holding ``column`` with a caret under it, cut to ``width``."""
     column = max(0, min(column, len(text)))

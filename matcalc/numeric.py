@@ -16,7 +16,7 @@ import numpy as np
 
 from .dims import Shape, dim_value, format_shape
 from .elementwise import lookup
-from .errors import ShapeError
+from .errors import EvaluationError, ShapeError
 from .expr import Expr, postorder, related_variables
 from .lowering import EinsumPlan, Factor, Lowering
 
@@ -438,7 +438,11 @@ def _compile(expr: Expr) -> Callable[[Mapping[str, Any]], Array]:
         with np.errstate(all="ignore"):
             for node, arg_ids, recipe in plan:
                 if arg_ids or recipe is not None:
-                    results.append(_apply(node, [results[i] for i in arg_ids], sizes, recipe))
+                    try:
+                        results.append(_apply(node, [results[i] for i in arg_ids], sizes,
+                                              recipe))
+                    except np.linalg.LinAlgError as e:  # inv of a singular matrix
+                        raise EvaluationError(f"cannot evaluate {node}: {e}") from None
                 else:
                     results.append(_leaf(node, arrays, sizes))
         out = results[-1]

@@ -276,3 +276,12 @@ def test_shared_subexpressions_are_computed_once() -> None:
     out = mc.evaluate(e, {"x": np.ones(N)})
     np.testing.assert_allclose(out, np.exp(32.0) * np.ones(N))
     assert calls == 1
+
+
+def test_inverse_of_a_singular_matrix_is_a_clear_error():
+    """NumPy's LinAlgError becomes a MatcalcError naming the node (never a traceback)."""
+    f = mc.parse("x' @ inv(X) @ x")
+    with pytest.raises(mc.EvaluationError, match=r"cannot evaluate inv\(X\): Singular matrix"):
+        mc.evaluate(f, {"X": np.zeros((3, 3)), "x": np.ones(3)})
+    with pytest.raises(mc.MatcalcError):
+        mc.to_numpy(f)(X=np.ones((2, 2)), x=np.ones(2))
