@@ -335,6 +335,7 @@ def _assemble(p: _Product, core_shape: Shape) -> Expr:
 
 def _einsum_node(operands: list[tuple[Expr, list[str]]], out: list[str], shape: Shape) -> Expr:
     scalars = [e for e, labs in operands if not labs]
+    operands = _without_redundant_ones(operands)
     vectors: dict[str, int] = {}
     merged: list[tuple[Expr, list[str]]] = []
     for e, labs in operands:  # vectors over one index multiply elementwise
@@ -361,6 +362,26 @@ def _einsum_node(operands: list[tuple[Expr, list[str]]], out: list[str], shape: 
         return c.mul(*scalars, operands[0][0]) if scalars else operands[0][0]
     node = make("einsum", tuple(e for e, _ in operands), (spec,), tuple(shape))
     return c.mul(*scalars, node) if scalars else node
+
+
+def _without_redundant_ones(operands: list[tuple[Expr, list[str]]]
+                            ) -> list[tuple[Expr, list[str]]]:
+    """``ones`` operands only broadcast: keep them over labels no other operand carries.
+
+    (The parser reads ``ones(n, m)`` in an einsum the same way, so the node re-parses
+    to itself.)
+    """
+    carried = {lab for e, labs in operands if e.op != "ones" for lab in labs}
+    kept: list[tuple[Expr, list[str]]] = []
+    for e, labs in operands:
+        if e.op != "ones" or (len(labs) == 1 and labs[0] not in carried):
+            kept.append((e, labs))
+            continue
+        for d, lab in zip(e.shape, labs, strict=True):
+            if lab not in carried:
+                carried.add(lab)
+                kept.append((c.ones((d,)), [lab]))
+    return kept
 
 
 def _is_identity_spec(spec: str) -> bool:

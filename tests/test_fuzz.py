@@ -140,6 +140,10 @@ FOUND = [  # fixed since they were found; kept as regressions
     ("norm(outer(ones(n), x))", True),  # Hessian: eye(n) / norm(...) lacks the factor n
     ("(outer(v, u) @ u) @ (exp(v) / exp(0.1))", True),  # Hessian: adds m×m and 1×m
     ("0.5 * sqrt(tr(eye(n) @ eye(n)' + I)) - tr(tanh(P))", False),  # n is lost in the text
+    # found by the 100,000-expression campaign (seed 2)
+    ("log(exp(C) * (softplus(C) + C^2 + 0.5))", False),  # ones(n, m) left in an einsum
+    ('dot(vec(einsum("ik,kj->ij", 0.1 * (I + 0.1 * P), outer(u, ones(n)))), vec(B))',
+     False),  # vec of a product with a placeholder: ?1*n against m*n
 ]
 
 
