@@ -964,6 +964,7 @@ def campaign(examples: int, seed: int = 0, jobs: int = 1, depth: int = 3,
     if jobs <= 1:
         for t in tasks:
             total.merge(_worker(t))
+            total.seconds = time.monotonic() - t0
             if progress:
                 progress(total)
             if deadline is not None and time.time() > deadline:
@@ -975,6 +976,7 @@ def campaign(examples: int, seed: int = 0, jobs: int = 1, depth: int = 3,
         with ctx.Pool(jobs) as pool:  # leaving the block terminates stragglers
             for part in pool.imap_unordered(_worker, tasks):
                 total.merge(part)
+                total.seconds = time.monotonic() - t0
                 if progress:
                     progress(total)
                 if deadline is not None and time.time() > deadline + 90:
