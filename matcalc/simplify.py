@@ -49,11 +49,48 @@ def simplify(e: Expr) -> Expr:
         new = node if args == node.args else remake(node, args)
         if id(node) in tops and new.op in ("add", "mul"):
             new = simplify_elementwise(new)
+        if new.op == "matmul":
+            new = _expand_inverses(new)
         if new.op == "add":
             new = _factor(new)
         return new
 
     return rebuild(e, visit)
+
+
+def _inverse_of_product(f: Expr) -> list[Expr] | None:
+    """inv(A @ B) of square A, B as [inv(B), inv(A)]; inv(A @ B).T as [inv(A).T, inv(B).T]."""
+    transposed = f.op == "transpose"
+    core = f.args[0] if transposed else f
+    if core.op != "inv" or core.args[0].op != "matmul":
+        return None
+    factors = core.args[0].args
+    if any(g.ndim != 2 or g.shape[0] != g.shape[1] for g in factors):
+        return None
+    if transposed:
+        return [c.transpose(c.inv(g)) for g in factors]
+    return [c.inv(g) for g in reversed(factors)]
+
+
+def _expand_inverses(chain: Expr) -> Expr:
+    """inv(X @ X).T @ X.T → inv(X).T where expanding the inverse lets factors cancel.
+
+    The inverse of a product of square matrices is the product of the inverses in
+    reverse order (Matrix Cookbook eq. 3); it is kept whole unless that shortens the
+    chain, as for d det(X^k)/dX = k det(X^k) inv(X).T (eq. 52).
+    """
+    shorter = True
+    while shorter and chain.op == "matmul":
+        shorter = False
+        for k, f in enumerate(chain.args):
+            parts = _inverse_of_product(f)
+            if parts is None:
+                continue
+            expanded = c.matmul(*chain.args[:k], *parts, *chain.args[k + 1:])
+            if expanded.op != "matmul" or len(expanded.args) < len(chain.args):
+                chain, shorter = expanded, True
+                break
+    return chain
 
 
 def _elementwise_tops(e: Expr) -> set[int]:

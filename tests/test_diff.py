@@ -232,6 +232,8 @@ FORMS = [
     form("det(inv(X))", None, "X", ("-det(inv(X)) * inv(X).T", "-inv(X).T / det(X)"),
          "MC (62)"),
     form("log(det(X' @ X))", None, "X", "2 * X @ inv(X.T @ X)", "MC (55)"),
+    form("det(X @ X @ X)", None, "X", "3 * det(X @ X @ X) * inv(X).T", "MC (58), k=3"),
+    form("logdet(X @ X)", None, "X", "2 * inv(X).T", "logdet of a power"),
     form("norm(x)", None, "x", "x / norm(x)", "MC (128)"),
     form("logsumexp(x)", None, "x", "softmax(x)", "logsumexp"),
     form("sin(x)", {"x": ()}, "x", "cos(x)", "scalar sin"),
