@@ -118,11 +118,12 @@ _PATHS = {}
 
 
 def _einsum(spec, *operands):
-    """np.einsum along the optimal contraction path, found once per spec and shapes."""
+    """np.einsum along the best path (greedy beyond 6 operands), found once per spec."""
     key = (spec, *(o.shape for o in operands))
     path = _PATHS.get(key)
     if path is None:
-        path = _PATHS[key] = np.einsum_path(spec, *operands, optimize="optimal")[0]
+        path = _PATHS[key] = np.einsum_path(
+            spec, *operands, optimize="optimal" if len(operands) <= 6 else "greedy")[0]
     return np.einsum(spec, *operands, optimize=path)
 ''',
 }

@@ -341,7 +341,7 @@ _PATHS: dict[tuple[Any, ...], Any] = {}
 
 
 def _einsum(spec: str, operands: list[Array]) -> Array:
-    """np.einsum along the optimal contraction path, found once per spec and shapes."""
+    """np.einsum along the best path (greedy beyond 6 operands), found once per spec."""
     if len(operands) < 2:
         return np.einsum(spec, *operands)
     key = (spec, *(o.shape for o in operands))
@@ -349,7 +349,8 @@ def _einsum(spec: str, operands: list[Array]) -> Array:
     if path is None:
         if len(_PATHS) > 4096:
             _PATHS.clear()
-        path = _PATHS[key] = np.einsum_path(spec, *operands, optimize="optimal")[0]
+        path = _PATHS[key] = np.einsum_path(
+            spec, *operands, optimize="optimal" if len(operands) <= 6 else "greedy")[0]
     return np.einsum(spec, *operands, optimize=path)
 
 

@@ -144,6 +144,8 @@ FOUND = [  # fixed since they were found; kept as regressions
     ("log(exp(C) * (softplus(C) + C^2 + 0.5))", False),  # ones(n, m) left in an einsum
     ('dot(vec(einsum("ik,kj->ij", 0.1 * (I + 0.1 * P), outer(u, ones(n)))), vec(B))',
      False),  # vec of a product with a placeholder: ?1*n against m*n
+    ("(inv(M @ (I + 0.1 * M) @ M' @ P @ inv(P + u @ u' + P)') @ C')^2",
+     False),  # minutes in einsum_path(optimize="optimal") over 8 operands
 ]
 
 
