@@ -335,7 +335,6 @@ def _assemble(p: _Product, core_shape: Shape) -> Expr:
 
 def _einsum_node(operands: list[tuple[Expr, list[str]]], out: list[str], shape: Shape) -> Expr:
     scalars = [e for e, labs in operands if not labs]
-    operands = _without_redundant_ones(operands)
     vectors: dict[str, int] = {}
     merged: list[tuple[Expr, list[str]]] = []
     for e, labs in operands:  # vectors over one index multiply elementwise
@@ -347,7 +346,7 @@ def _einsum_node(operands: list[tuple[Expr, list[str]]], out: list[str], shape: 
             vectors[labs[0]] = len(merged)
         if labs:
             merged.append((e, labs))
-    operands = merged
+    operands = _without_redundant_ones(merged)  # after merging: 1 / exp(v) * exp(v) is 1
     names: dict[str, str] = {}
     letters = iter(LETTERS)
     for _, labs in operands:

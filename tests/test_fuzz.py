@@ -146,6 +146,11 @@ FOUND = [  # fixed since they were found; kept as regressions
      False),  # vec of a product with a placeholder: ?1*n against m*n
     ("(inv(M @ (I + 0.1 * M) @ M' @ P @ inv(P + u @ u' + P)') @ C')^2",
      False),  # minutes in einsum_path(optimize="optimal") over 8 operands
+    # found by the 100,000-expression campaign (seed 3)
+    ("diag(log(exp(v) * softplus(ones(m)))) @ log(exp(P))",
+     False),  # 1 / exp(v) * exp(v) merged to ones(m) inside an einsum
+    ("(eye(m) - 0.1 * M) @ (-(v / (17 * det(P + diag(v)))))",
+     False),  # -(a - b) @ v / 17 read back as (b - a) @ v / 17
 ]
 
 

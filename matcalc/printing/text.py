@@ -165,7 +165,7 @@ class TextPrinter:
             all_scalar = all_scalar and (p.node is e or not p.node.shape)
         text = sign + " * ".join(texts)
         text += "".join(f" / {self.paren(d, MUL, strict=True)}" for d in denom)
-        if sign and c == 1 and _leads_with_sum(numer[0].node):
+        if sign and numer[0].node is not e and _leads_with_sum(numer[0].node):
             # -(a + b) @ x would negate the sum alone, and read back as (-a - b) @ x
             return f"-({text[1:]})", UNARY
         if len(numer) == 1 and not denom:
