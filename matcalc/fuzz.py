@@ -821,6 +821,7 @@ class Campaign:
     seconds: float = 0.0
     sympy_checked: int = 0
     sympy_timeouts: int = 0
+    failed_indices: list[int] = field(default_factory=list)  # the first 500, for --replay
 
     def add(self, index: int, s: Sample, o: Outcome) -> None:
         self.tried += 1
@@ -835,6 +836,8 @@ class Campaign:
             self.failures[o.kind] += 1
             self.signatures[o.signature] += 1
             self.examples.setdefault(o.signature, (index, s.describe(), o.detail))
+            if len(self.failed_indices) < 500:
+                self.failed_indices.append(index)
 
     def merge(self, other: Campaign) -> None:
         self.tried += other.tried
@@ -850,6 +853,7 @@ class Campaign:
                 self.examples[k] = v
         self.inconclusive_examples = (self.inconclusive_examples
                                       + other.inconclusive_examples)[:5]
+        self.failed_indices = sorted(self.failed_indices + other.failed_indices)[:500]
 
     def report(self, minimal: dict[str, tuple[str, str]] | None = None) -> str:
         lines = [f"fuzz campaign: seed {self.seed}, {self.tried} expressions in "
@@ -877,6 +881,9 @@ class Campaign:
                     lines.append("      " + mdetail.strip().replace("\n", "\n      ")[:1500])
                 else:
                     lines.append("      " + detail.strip().replace("\n", "\n      ")[:1500])
+        if self.failed_indices:
+            lines.append("failing examples (--replay N): "
+                         + " ".join(map(str, self.failed_indices)))
         if self.inconclusive_examples:
             lines.append("inconclusive examples:")
             for index, text, detail in self.inconclusive_examples:
