@@ -232,3 +232,16 @@ def test_katex_accepts_every_formula_of_the_page(
     failures = json.loads(proc.stdout)
     assert not failures, "KaTeX rejects:\n" + "\n".join(
         f"{f['latex']}\n  {f['error']}" for f in failures)
+
+
+def test_readme_shows_the_derivation_as_printed() -> None:
+    """The README's Examples section pastes real output: it must stay the output."""
+    import matcalc as mc
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Examples", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```latex\n(.*?)\n```", section, re.S)
+    assert block is not None
+    f = mc.parse("0.5*norm(y - A@x)^2 where A: matrix(m, n)")
+    assert block.group(1) == mc.diff(f, "x", steps=True).latex()
+    assert "python examples/render.py -o examples.html" in section
