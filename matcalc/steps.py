@@ -8,9 +8,11 @@ derivative of ``f`` by that operand (the chain rule carried along).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-from .expr import Expr
+from .expr import Expr, postorder
+from .printing.text import dims_in_shapes, to_text
 from .simplify import simplify
 
 RULES = {
@@ -42,7 +44,7 @@ def rule_name(node: Expr, i: int) -> str:
     op = node.op
     if op == "mul":
         others = node.args[:i] + node.args[i + 1:]
-        if all(a.op in ("const", "dim") for a in others):
+        if not any(_has_variable(a) for a in others):  # -1/n, 0.5, 2*n
             return "constant multiple rule"
         return "product rule"
     if op == "pow":
@@ -57,15 +59,28 @@ def rule_name(node: Expr, i: int) -> str:
     return RULES.get(op, f"{op} rule")
 
 
+def _has_variable(e: Expr) -> bool:
+    return any(node.op == "var" for node in postorder(e))
+
+
 @dataclass(frozen=True)
 class Step:
     rule: str
     expression: Expr  # the expression the rule applies to
     operand: Expr  # the operand differentiated through
     derivative: Expr  # ∂f/∂operand contributed by this step
+    part: tuple[int, int] = (1, 1)  # (k, K): the k-th of K contributions to ∂f/∂operand
+
+    def text(self, dims: frozenset[str] = frozenset()) -> str:
+        """The step in text; ``dims`` are the sizes to print by name (those of ``f``)."""
+        k, total = self.part
+        share = f" (part {k} of {total})" if total > 1 else ""
+        return (f"{self.rule}, on {to_text(self.expression, dims)}:  "
+                f"df/d[{to_text(self.operand, dims)}]{share} = "
+                f"{to_text(self.derivative, dims)}")
 
     def __str__(self) -> str:
-        return f"{self.rule}, on {self.expression}:  df/d[{self.operand}] = {self.derivative}"
+        return self.text()
 
 
 @dataclass(frozen=True)
@@ -80,13 +95,20 @@ class Derivation:
     @classmethod
     def from_trace(cls, f: Expr, wrt: str, result: Expr,
                    trace: list[tuple[Expr, int, Expr]]) -> Derivation:
-        steps = tuple(Step(rule_name(node, i), node, node.args[i], simplify(share))
-                      for node, i, share in trace)
-        return cls(f, wrt, result, steps)
+        totals = Counter(id(node.args[i]) for node, i, _ in trace)
+        seen: Counter[int] = Counter()
+        steps = []
+        for node, i, share in trace:
+            operand = node.args[i]
+            seen[id(operand)] += 1
+            steps.append(Step(rule_name(node, i), node, operand, simplify(share),
+                              (seen[id(operand)], totals[id(operand)])))
+        return cls(f, wrt, result, tuple(steps))
 
     def __str__(self) -> str:
+        dims = dims_in_shapes(self.f)
         lines = [f"d/d{self.wrt} {self.f}"]
-        lines += [f"  {k}. {s}" for k, s in enumerate(self.steps, 1)]
+        lines += [f"  {k}. {s.text(dims)}" for k, s in enumerate(self.steps, 1)]
         lines.append(f"  = {self.result}")
         return "\n".join(lines)
 
@@ -95,8 +117,13 @@ class Derivation:
 
         rows = []
         for s in self.steps:
-            rows.append(rf"\frac{{\partial f}}{{\partial \left({to_latex(s.operand)}\right)}} "
-                        rf"&= {to_latex(s.derivative)} && \text{{{_tex_text(s.rule)}}}")
+            operand = to_latex(s.operand)
+            if s.operand.op not in ("var", "const", "dim"):
+                operand = rf"\left({operand}\right)"
+            k, total = s.part
+            rule = s.rule + (f" (part {k} of {total})" if total > 1 else "")
+            rows.append(rf"\frac{{\partial f}}{{\partial {operand}}} "
+                        rf"&= {to_latex(s.derivative)} && \text{{{_tex_text(rule)}}}")
         rows.append(rf"\frac{{\partial f}}{{\partial {to_latex(_var(self.f, self.wrt))}}} "
                     rf"&= {to_latex(self.result)}")
         return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"

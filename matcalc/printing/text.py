@@ -9,6 +9,7 @@ expression (numbers are printed exactly).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -24,30 +25,37 @@ class Piece:
     node: Expr
 
 
-def to_text(e: Expr) -> str:
-    return TextPrinter().print(e)
+def to_text(e: Expr, dims: Iterable[str] = ()) -> str:
+    """``e`` in the language of SPEC section 2.
+
+    A size (``n``) prints by name when a shape in the text names it, or when it is
+    among ``dims`` (the sizes of a larger expression ``e`` is part of); otherwise as
+    ``tr(eye(n))``, which reads back as the size rather than as a variable.
+    """
+    return TextPrinter(dims).print(e)
 
 
-def _dims_in_shapes(root: Expr) -> set[str]:
+def dims_in_shapes(root: Expr) -> frozenset[str]:
     """The dimension names the text of ``root`` declares through shapes it prints."""
     found: set[str] = set()
     for node in postorder(root):
         if node.op in ("var", "ones", "zeros", "eye"):
             for d in node.shape:
                 found.update(str(d).split("*"))
-    return found
+    return frozenset(found)
 
 
 class TextPrinter:
     """Prints each node from the pieces of its operands."""
 
-    def __init__(self) -> None:
-        self.carried: set[str] = set()
+    def __init__(self, dims: Iterable[str] = ()) -> None:
+        self.dims = frozenset(dims)
+        self.carried: frozenset[str] = self.dims
         self.done: dict[int, Piece] = {}
         self.keep: list[Expr] = []  # nodes made while printing stay alive (ids stay unique)
 
     def print(self, root: Expr) -> str:
-        self.carried = _dims_in_shapes(root)
+        self.carried = self.dims | dims_in_shapes(root)
         return self.piece(root).text
 
     def piece(self, root: Expr) -> Piece:
