@@ -461,10 +461,14 @@ def matmul(*factors: Expr) -> Expr:
     if any(is_zero(f) for f in chain):
         return zeros(shape)
     chain = _cancel_inverses([f for f in chain if f.op != "eye"])
+    while True:  # diag(1/y) @ diag(y) merges to eye(n), which goes, and so on
+        shorter = _cancel_inverses([f for f in _merge_diagonals(chain) if f.op != "eye"])
+        if len(shorter) == len(chain):
+            break
+        chain = shorter
     if not chain:  # a product of identities
         core = eye(shape[0])
     else:
-        chain = _merge_diagonals(chain)
         chain = _canonical_vector_chain(chain)
         pieces, rest = _scalar_pieces(chain)
         if pieces:  # r @ (u @ x.T) is (r @ u) * x.T: a row times a column is a scalar

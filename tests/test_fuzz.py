@@ -151,6 +151,10 @@ FOUND = [  # fixed since they were found; kept as regressions
      False),  # 1 / exp(v) * exp(v) merged to ones(m) inside an einsum
     ("(eye(m) - 0.1 * M) @ (-(v / (17 * det(P + diag(v)))))",
      False),  # -(a - b) @ v / 17 read back as (b - a) @ v / 17
+    # found by the 100,000-expression campaign (seed 4)
+    ("tr(P) * det(X @ diag(y) @ S)", False),  # diag(1/y) @ diag(y) left eye(n) in a chain
+    ("det(inv(0.5 * S) @ inv(diag(1 + abs(y))))", False),
+    ('P @ einsum("i,j->ij", v, ones(m)) @ log(exp(u) * exp(v))', False),
 ]
 
 
