@@ -72,6 +72,7 @@ def _derivative(args: argparse.Namespace, f: Expr) -> Any:
 
 def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
     from .printing.latex import derivative_latex
+    from .printing.text import dims_in_shapes, to_text
     from .steps import Derivation
 
     f = _parse(args)
@@ -89,8 +90,11 @@ def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
         if report is not None:
             payload["verification"] = report.to_dict()
         if derivation:
-            payload["steps"] = [{"rule": s.rule, "expression": str(s.expression),
-                                 "operand": str(s.operand), "derivative": str(s.derivative)}
+            dims = dims_in_shapes(f)
+            payload["steps"] = [{"rule": s.rule, "expression": to_text(s.expression, dims),
+                                 "operand": to_text(s.operand, dims),
+                                 "derivative": to_text(s.derivative, dims),
+                                 "part": list(s.part)}
                                 for s in derivation.steps]
         print(json.dumps(payload, indent=2), file=out)
         return 0
