@@ -247,6 +247,11 @@ class _Product:
                 merged.add(j)
             self.operands[idx[0]][0] = c.mul(*parts)
         self.operands = [op for i, op in enumerate(self.operands) if i not in merged]
+        for op in list(self.operands):  # u / u merged to ones(m, n): vectors of ones
+            if op[0].op == "ones" and len(op[1]) == 2:
+                self.operands.remove(op)
+                self.operands.extend([c.ones((d,)), [lab]]
+                                     for d, lab in zip(op[0].shape, op[1], strict=True))
 
     def components(self) -> list[list[int]]:
         parent = list(range(len(self.operands)))
@@ -295,6 +300,7 @@ def contract(out: Sequence[Label], shape: Shape, *operands: tuple[Expr, Sequence
     p.eliminate_deltas()
     p.drop_ones()
     p.merge()
+    p.drop_ones()
     for lab in p.out:  # an output label that no operand carries: broadcast with ones
         if p.label_uses(lab) == 0:
             p.operands.append([c.ones((p.sizes[lab],)), [lab]])
@@ -335,6 +341,13 @@ def _assemble(p: _Product, core_shape: Shape) -> Expr:
 
 def _einsum_node(operands: list[tuple[Expr, list[str]]], out: list[str], shape: Shape) -> Expr:
     scalars = [e for e, labs in operands if not labs]
+    pulled: list[tuple[Expr, list[str]]] = []
+    for e, labs in operands:  # a translated piece may carry a scalar factor: out in front
+        if labs and e.op == "mul" and any(not f.shape for f in e.args):
+            scalars.extend(f for f in e.args if not f.shape)
+            e = c.mul(*(f for f in e.args if f.shape))
+        pulled.append((e, labs))
+    operands = pulled
     vectors: dict[str, int] = {}
     merged: list[tuple[Expr, list[str]]] = []
     for e, labs in operands:  # vectors over one index multiply elementwise

@@ -155,6 +155,12 @@ FOUND = [  # fixed since they were found; kept as regressions
     ("tr(P) * det(X @ diag(y) @ S)", False),  # diag(1/y) @ diag(y) left eye(n) in a chain
     ("det(inv(0.5 * S) @ inv(diag(1 + abs(y))))", False),
     ('P @ einsum("i,j->ij", v, ones(m)) @ log(exp(u) * exp(v))', False),
+    # found by the campaign of seed 5
+    ("sum(softmax(diag(log((Y^2 + 2) * exp(X)))) * sqrt(y^2 + 1))",
+     False),  # u / u merged to ones(n, n) beside a delta: einsum instead of diag
+    ("sqrt((A' @ v)' @ (S + A' @ A + I) @ (A' @ v) + 1)",
+     True),  # Hessian: a scalar factor left inside an einsum operand
+    ("sum(inv((S @ S' + eye(n))') + zeros(n, n))", True),
 ]
 
 
