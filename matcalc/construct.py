@@ -302,6 +302,9 @@ def mul(*factors: Expr) -> Expr:
     for exponent, base, pos in groups.values():
         if exponent != 0:
             items.append((pos, power(base, const(exponent))))
+    if any(e.op == "mul" for _, e in items):  # (a * b)^-1 came back as a^-1 * b^-1: flatten
+        return mul(const(coeff), *(e for _, e in sorted(items, key=lambda it: it[0])),
+                   *([ones(shape)] if shape else []))
     # scalar factors before arrays, otherwise in order of appearance
     # scalar factors before arrays and numerators before denominators (the printed
     # order, so that parsing the text gives back the same node); else as they came

@@ -161,6 +161,9 @@ FOUND = [  # fixed since they were found; kept as regressions
     ("sqrt((A' @ v)' @ (S + A' @ A + I) @ (A' @ v) + 1)",
      True),  # Hessian: a scalar factor left inside an einsum operand
     ("sum(inv((S @ S' + eye(n))') + zeros(n, n))", True),
+    # found by the campaign of seed 6
+    ("sum(softmax((sigmoid(v) * exp(v) * softplus(v))^0.5) * sqrt(exp(v) + exp(v)))",
+     True),  # Hessian: (a * b)^-1 expanded to a^-1 * b^-1 inside a product, not flattened
 ]
 
 

@@ -440,3 +440,13 @@ def test_transposes_of_sums_nested_1000_deep_stay_fast() -> None:
     text = "(" * 1000 + "A" + " @ B + C)'" * 1000
     e = mc.parse(text, shapes={"A": ("n", "n"), "B": ("n", "n"), "C": ("n", "n")})
     assert e.shape == ("n", "n")
+
+
+def test_a_product_with_the_reciprocal_of_a_product_is_flat() -> None:
+    """exp(a) * (a * b)^-1 is exp(a) / a / b, one product (found by the fuzzer)."""
+    from matcalc import construct as c
+
+    a, b = c.var("a", ("n",)), c.var("b", ("n",))
+    e = c.mul(c.fn("exp", a), c.power(c.mul(a, b), c.const(-1)))
+    assert [f.op for f in e.args] == ["fn", "pow", "pow"]
+    assert mc.parse(str(e), shapes={"a": ("n",), "b": ("n",)}) is e
