@@ -346,6 +346,8 @@ def _einsum_node(operands: list[tuple[Expr, list[str]]], out: list[str], shape: 
         if labs and e.op == "mul" and any(not f.shape for f in e.args):
             scalars.extend(f for f in e.args if not f.shape)
             e = c.mul(*(f for f in e.args if f.shape))
+        if len(labs) == 2 and e.op == "transpose":  # A.T over (l, j) is A over (j, l)
+            e, labs = e.args[0], [labs[1], labs[0]]
         pulled.append((e, labs))
     operands = pulled
     vectors: dict[str, int] = {}

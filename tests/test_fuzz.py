@@ -164,6 +164,7 @@ FOUND = [  # fixed since they were found; kept as regressions
     # found by the campaign of seed 6
     ("sum(softmax((sigmoid(v) * exp(v) * softplus(v))^0.5) * sqrt(exp(v) + exp(v)))",
      True),  # Hessian: (a * b)^-1 expanded to a^-1 * b^-1 inside a product, not flattened
+    ("det(I + 0.1 * (X / sigmoid(X)))", True),  # Hessian: a transposed einsum operand
 ]
 
 
