@@ -209,6 +209,8 @@ def add(*terms: Expr) -> Expr:
     out = [e for _, e in items]
     if not out:
         return zeros(shape)
+    if any(e.op == "add" for e in out):  # 1 * (a + b) collected from halves: flatten
+        return add(*out, *([zeros(shape)] if shape else []))
     # positive terms first, so that a sum reads "a - b" rather than "-b + a"
     out.sort(key=lambda e: _split_coefficient(e)[0] < 0)
     if shape and not any(t.shape for t in out):  # scalars left over from broadcasting

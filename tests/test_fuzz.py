@@ -165,6 +165,7 @@ FOUND = [  # fixed since they were found; kept as regressions
     ("sum(softmax((sigmoid(v) * exp(v) * softplus(v))^0.5) * sqrt(exp(v) + exp(v)))",
      True),  # Hessian: (a * b)^-1 expanded to a^-1 * b^-1 inside a product, not flattened
     ("det(I + 0.1 * (X / sigmoid(X)))", True),  # Hessian: a transposed einsum operand
+    ("trace(0.5 * (P @ (B @ B' + I)) - P)", False),  # 1 * (a + b) left as a nested sum
 ]
 
 
