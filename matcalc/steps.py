@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from .expr import Expr, postorder
+from .expr import Expr
 from .printing.text import dims_in_shapes, to_text
 from .simplify import simplify
 
@@ -44,7 +44,7 @@ def rule_name(node: Expr, i: int) -> str:
     op = node.op
     if op == "mul":
         others = node.args[:i] + node.args[i + 1:]
-        if not any(_has_variable(a) for a in others):  # -1/n, 0.5, 2*n
+        if not any(a.variables() for a in others):  # -1/n, 0.5, 2*n
             return "constant multiple rule"
         return "product rule"
     if op == "pow":
@@ -57,10 +57,6 @@ def rule_name(node: Expr, i: int) -> str:
     if op == "fn":
         return f"chain rule through {node.attrs[0]}"
     return RULES.get(op, f"{op} rule")
-
-
-def _has_variable(e: Expr) -> bool:
-    return any(node.op == "var" for node in postorder(e))
 
 
 @dataclass(frozen=True)
