@@ -148,8 +148,6 @@ def _factor(s: Expr) -> Expr:
                             else c.matmul(shared, inner))
             except ShapeError:  # a rest that is a scalar (row @ column): not a matrix factor
                 continue
-            if combined.shape != s.shape:
-                continue
             terms[idx[0]] = combined
             for k in idx[1:]:
                 terms[k] = c.zeros(s.shape)

@@ -67,12 +67,16 @@ class Step:
     derivative: Expr  # ∂f/∂operand contributed by this step
     part: tuple[int, int] = (1, 1)  # (k, K): the k-th of K contributions to ∂f/∂operand
 
+    @property
+    def share(self) -> str:
+        """`` (part k of K)`` when the operand has several uses, else nothing."""
+        k, total = self.part
+        return f" (part {k} of {total})" if total > 1 else ""
+
     def text(self, dims: frozenset[str] = frozenset()) -> str:
         """The step in text; ``dims`` are the sizes to print by name (those of ``f``)."""
-        k, total = self.part
-        share = f" (part {k} of {total})" if total > 1 else ""
         return (f"{self.rule}, on {to_text(self.expression, dims)}:  "
-                f"df/d[{to_text(self.operand, dims)}]{share} = "
+                f"df/d[{to_text(self.operand, dims)}]{self.share} = "
                 f"{to_text(self.derivative, dims)}")
 
     def __str__(self) -> str:
@@ -116,10 +120,8 @@ class Derivation:
             operand = to_latex(s.operand)
             if s.operand.op not in ("var", "const", "dim"):
                 operand = rf"\left({operand}\right)"
-            k, total = s.part
-            rule = s.rule + (f" (part {k} of {total})" if total > 1 else "")
             rows.append(rf"\frac{{\partial f}}{{\partial {operand}}} "
-                        rf"&= {to_latex(s.derivative)} && \text{{{_tex_text(rule)}}}")
+                        rf"&= {to_latex(s.derivative)} && \text{{{_tex_text(s.rule + s.share)}}}")
         rows.append(rf"\frac{{\partial f}}{{\partial {to_latex(_var(self.f, self.wrt))}}} "
                     rf"&= {to_latex(self.result)}")
         return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"

@@ -564,7 +564,10 @@ def _compare(plan: _Plan, values: dict[str, Any], center: list[Any], wrt: str,
         v = dict(values)
         moved = x0 + t * d
         v[wrt] = float(moved) if moved.ndim == 0 else moved
-        value, results = plan.run(v)
+        try:
+            value, results = plan.run(v)
+        except np.linalg.LinAlgError as e:  # inv(sign(M)) singular once a sign flips
+            raise _Unreliable(f"no value near the point ({e})") from None
         return np.asarray(value, dtype=float), plan.branches(results)
 
     syms = [np.tensordot(D, d, axes=d.ndim) if d.ndim else D * d for d in dirs]
