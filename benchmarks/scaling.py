@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import matcalc as mc
-from matcalc.expr import count_nodes
+from matcalc.core.expr import count_nodes
 
 DEPTHS = [1, 2, 3, 5, 10, 20, 30, 40, 50]
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 import matcalc as mc
-from matcalc.expr import Expr, postorder
+from matcalc.core.expr import Expr, postorder
 
 # SPEC section 8: (label, text, shapes, wrt, order)
 EXAMPLES: list[tuple[str, str, dict[str, Any], str, int]] = [
@@ -245,7 +245,7 @@ def _time(fn: Callable[[], Any], budget_s: float = 0.3, max_rounds: int = 200) -
 def run(log: Callable[[str], None] = print, sympy_timeout_s: float = 20.0) -> list[SymRow]:
     import sympy as sp
 
-    from matcalc.expr import count_nodes
+    from matcalc.core.expr import count_nodes
 
     rows = []
     for label, text, shapes, wrt, order in EXAMPLES:

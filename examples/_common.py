@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import matcalc as mc
-from matcalc.expr import Expr
+from matcalc.core.expr import Expr
 from matcalc.printing.latex import latex_name, shape_latex
-from matcalc.steps import Derivation
-from matcalc.verify import VerifyReport
+from matcalc.calculus.steps import Derivation
+from matcalc.check.verify import VerifyReport
 
 __all__ = ["Check", "Derivative", "Example", "derive", "main", "mc"]
 

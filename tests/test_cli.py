@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from matcalc.cli import main
+from matcalc.cli.app import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -279,8 +279,8 @@ def test_bad_requests():
 
 def plain_evaluate(e: mc.Expr, values: dict[str, np.ndarray]) -> np.ndarray:
     """Evaluation by the per-operator rules alone, without the lowered plan."""
-    from matcalc.expr import postorder
-    from matcalc.numeric import _apply, _leaf, bind
+    from matcalc.core.expr import postorder
+    from matcalc.numeric.evaluate import _apply, _leaf, bind
 
     arrays, sizes = bind(e, values)
     results: dict[int, Any] = {}
@@ -307,7 +307,7 @@ def test_lowered_evaluation_matches_plain_rules(label, text, shapes, wrt, order,
 
 
 def test_command_line(tmp_path, capsys):
-    from matcalc.cli import main
+    from matcalc.cli.app import main
 
     assert main(["codegen", "0.5*norm(y - A@x)^2", "--wrt", "x", "--wrt", "A",
                  "--order", "2"]) == 0

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import matcalc as mc
-from matcalc.expr import count_nodes
+from matcalc.core.expr import count_nodes
 
 DIMS = {"m": 3, "n": 4, "p": 5, "q": 2, "d": 6}
 

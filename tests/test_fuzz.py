@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import matcalc as mc
-from matcalc.fuzz import (
+from matcalc.check.fuzz import (
     ELEMENTWISE, VARIABLES, Outcome, check, expressions, from_text, run_range, sample, shrink,
 )
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import matcalc as mc
-from matcalc import construct as c
-from matcalc.expr import Expr, make
+import matcalc.ops.construct as c
+from matcalc.core.expr import Expr, make
 from matcalc.printing.latex import derivative_latex, latex_name, shape_latex, to_latex
 
 from katex import katex_failures

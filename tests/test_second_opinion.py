@@ -7,9 +7,9 @@ import warnings
 import pytest
 
 import matcalc as mc
-from matcalc import construct as c
-from matcalc.fuzz import check, cross_check, sample
-from matcalc.second_opinion import entries, second_opinion
+import matcalc.ops.construct as c
+from matcalc.check.fuzz import check, cross_check, sample
+from matcalc.check.second_opinion import entries, second_opinion
 
 # (f, shapes, wrt, the Matrix Cookbook's answer, the equation) — sizes m=2, n=3, p=4
 COOKBOOK = [
@@ -69,7 +69,7 @@ def test_cookbook_identity_and_matcalc_agree_with_sympy(text, shapes, wrt, answe
 
 
 def _shapes_of(f):
-    from matcalc.fuzz import shapes_of
+    from matcalc.check.fuzz import shapes_of
 
     return shapes_of(f)
 

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 import matcalc as mc
-from matcalc import construct as c
-from matcalc.expr import Expr, rebuild
-from matcalc.simplify import remake
-from matcalc.steps import Derivation
+import matcalc.ops.construct as c
+from matcalc.core.expr import Expr, rebuild
+from matcalc.algebra.simplify import remake
+from matcalc.calculus.steps import Derivation
 
 GAUSSIAN = "0.5*logdet(S) + 0.5*(x - mu)' @ inv(S) @ (x - mu) where S: spd(n)"
 LOGISTIC = ("-sum(y*log(sigmoid(X@w + b)) + (1-y)*log(1 - sigmoid(X@w + b)))/n "

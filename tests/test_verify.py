@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import matcalc as mc
-from matcalc import construct as c
-from matcalc.verify import FULL_JACOBIAN_LIMIT, choose_sizes, find_point, main
+import matcalc.ops.construct as c
+from matcalc.check.verify import FULL_JACOBIAN_LIMIT, choose_sizes, find_point, main
 
 # (expression, shapes, variables, orders): every domain restriction and kink of SPEC §2
 CORRECT = [
@@ -161,7 +161,7 @@ def test_wrong_shape_fails():
 
 def test_wrong_derivatives_of_random_expressions_fail():
     """Perturbing any derivative by 0.1% (a factor, or an added term) makes it fail."""
-    from matcalc.fuzz import sample
+    from matcalc.check.fuzz import sample
 
     checked = 0
     for i in range(200):
@@ -317,7 +317,7 @@ def test_cli_json(capsys):
 
 
 def test_cli_exit_one_on_a_wrong_derivative(capsys, monkeypatch):
-    import matcalc.differentiate as d
+    import matcalc.calculus.differentiate as d
 
     real = d.diff
     monkeypatch.setattr(d, "diff", lambda f, x, **k: c.mul(c.const(2), real(f, x, **k)))
@@ -341,7 +341,7 @@ def test_cli_exit_two_on_bad_input(capsys, argv):
 
 
 def test_registered_in_the_matcalc_command(capsys):
-    from matcalc.cli import main as matcalc_main
+    from matcalc.cli.app import main as matcalc_main
 
     assert matcalc_main(["verify", "tanh(A@x + b)", "--wrt", "b"]) == 0
     assert "∂f/∂b" in capsys.readouterr().out

@@ -22,12 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..contraction import LETTERS, parse_spec
-from ..dims import Dim, Shape
-from ..elementwise import lookup
-from ..expr import Expr, Number, postorder
-from .numbers import finite_decimal, format_number
-from .precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
+from matcalc.algebra.contraction import LETTERS, parse_spec
+from matcalc.core.dims import Dim, Shape
+from matcalc.core.expr import Expr, Number, postorder
+from matcalc.ops.elementwise import lookup
+from matcalc.printing.numbers import finite_decimal, format_number
+from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
 
 # An explicit sum ``\sum_{j} a_{j} b_{j}`` reaches as far right as it can: it binds
 # more loosely than ``+``, so it is parenthesised everywhere except at the top.
@@ -565,6 +565,6 @@ def _is_reciprocal(e: Expr) -> bool:
 
 
 def _reciprocal_power(e: Expr) -> Expr:
-    from ..construct import const, power
+    from matcalc.ops.construct import const, power
 
     return power(e.args[0], const(-e.args[1].attrs[0]))

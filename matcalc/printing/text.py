@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..expr import Expr, postorder
-from .numbers import finite_decimal, format_number
-from .precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
+from matcalc.core.expr import Expr, postorder
+from matcalc.printing.numbers import finite_decimal, format_number
+from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
 
 
 @dataclass(frozen=True)
@@ -235,12 +235,12 @@ def _leads_with_sum(e: Expr) -> bool:
 
 
 def _negated_const(e: Expr) -> Expr:
-    from ..construct import const
+    from matcalc.ops.construct import const
 
     return const(-e.attrs[0])
 
 
 def _reciprocal_power(e: Expr) -> Expr:
-    from ..construct import const, power
+    from matcalc.ops.construct import const, power
 
     return power(e.args[0], const(-e.args[1].attrs[0]))

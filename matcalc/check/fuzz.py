@@ -567,7 +567,7 @@ def _signature(kind: str, text: str) -> str:
 def check(s: Sample, seed: int = 0, hessian: bool | None = None) -> Outcome:
     """Every check of the module doc on one example; the first failure found is returned."""
     import matcalc as mc
-    from matcalc.errors import MatcalcError
+    from matcalc.core.errors import MatcalcError
 
     text = s.text()
     try:
@@ -659,7 +659,7 @@ def _evaluation_agrees(f: Any, d: Any, point: dict[str, Any]) -> str:
     import numpy as np
 
     import matcalc as mc
-    from matcalc.verify import _Plan
+    from matcalc.check.verify import _Plan
 
     for e in (f, d):
         try:
@@ -679,7 +679,7 @@ def _evaluation_agrees(f: Any, d: Any, point: dict[str, Any]) -> str:
 
 def _sympy_says(f: Any, name: str, order: int) -> str:
     """SymPy's verdict at a rational point (a second opinion on a failure)."""
-    from matcalc.second_opinion import second_opinion
+    from matcalc.check.second_opinion import second_opinion
 
     try:
         r = second_opinion(f, name, order=order, mode="point")
@@ -696,7 +696,7 @@ def from_text(text: str, style: str = "shapes") -> Sample:
 def cross_check(s: Sample, seed: int = 0) -> Outcome:
     """The SymPy second opinion on every first derivative of an example (small sizes)."""
     import matcalc as mc
-    from matcalc.second_opinion import Unsupported, second_opinion
+    from matcalc.check.second_opinion import Unsupported, second_opinion
 
     f = mc.parse(s.text(), shapes=s.shapes())
     count = 0

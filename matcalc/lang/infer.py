@@ -13,16 +13,17 @@ expression is built once more with concrete shapes.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import construct as c
-from .dims import Dim, Shape, Unifier, is_placeholder, shapes_equal, unifying
-from .elementwise import lookup as lookup_elementwise
-from .errors import MatcalcError, ParseError, ShapeError
-from .expr import Expr, remember_declared
-from .parser import CHAINS, Declaration, Definition, Parsed, Raw, parse_text
+from matcalc.algebra.contraction import build_einsum
+from matcalc.core.dims import Dim, Shape, Unifier, is_placeholder, shapes_equal, unifying
+from matcalc.core.errors import MatcalcError, ParseError, ShapeError
+from matcalc.core.expr import Expr, remember_declared
+from matcalc.lang.parser import CHAINS, Declaration, Definition, Parsed, Raw, parse_text
+from matcalc.ops import construct as c
+from matcalc.ops.elementwise import lookup as lookup_elementwise
 
 KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "symmetric": 1, "spd": 1}
 
@@ -148,7 +149,7 @@ def _declarations(where: list[Declaration], shapes: Mapping[str, Any],
 
 
 def _show(d: VarDecl) -> str:
-    from .dims import format_shape
+    from matcalc.core.dims import format_shape
 
     return (d.structure + " " if d.structure else "") + format_shape(d.shape)
 
@@ -490,7 +491,7 @@ class _Builder:
                                  "A, B)", self.text, r.pos)
             if len(r.children) < 2:
                 raise ParseError("einsum needs at least one operand", self.text, r.pos)
-            return c.einsum(r.children[0].value, *args)
+            return build_einsum(r.children[0].value, tuple(args))
         if name == "reshape":
             if len(r.children) < 2:
                 raise ParseError("reshape takes an array and its new dimensions", self.text,
@@ -525,7 +526,7 @@ class _Builder:
         if a.kind == "name" and a.value not in self.declared:
             return a.value
         if a.kind == "mul":  # a product of dimensions, m*p
-            from .dims import product_dim
+            from matcalc.core.dims import product_dim
 
             return product_dim(self._dim_arg(k) for k in a.children)
         raise ParseError("expected a dimension (a name, a positive integer or a product "

@@ -59,9 +59,9 @@ from typing import Any
 
 import numpy as np
 
-from .dims import dim_value, format_shape
-from .errors import DiffError, MatcalcError, ShapeError
-from .expr import Expr, postorder
+from matcalc.core.dims import dim_value, format_shape
+from matcalc.core.errors import DiffError, MatcalcError, ShapeError
+from matcalc.core.expr import Expr, postorder
 
 FULL_JACOBIAN_LIMIT = 64  # free entries of the variable up to which every direction is checked
 SIZES = (3, 4, 5, 2, 6, 7, 8, 9)  # distinct small sizes for symbolic dimensions
@@ -300,7 +300,7 @@ class _Plan:
 
     def run(self, values: dict[str, Any]) -> tuple[Any, list[Any]]:
         """The value and every node's value."""
-        from .numeric import _apply, _leaf, bind
+        from matcalc.numeric.evaluate import _apply, _leaf, bind
 
         arrays, sizes = bind(self.expr, values)
         results: list[Any] = []
@@ -466,7 +466,7 @@ def verify(f: Expr, wrt: str, dims: dict[str, int] | None = None, seed: int = 0,
 
     ``derivative`` replaces the derivative to check (for testing a hand-written one).
     """
-    from .differentiate import diff
+    from matcalc.calculus.differentiate import diff
 
     if not isinstance(f, Expr):
         raise MatcalcError("verify needs an expression; parse the text first (matcalc.parse)")
@@ -628,7 +628,7 @@ def _check_symmetric(D: np.ndarray, batch: int, rtol: float, atol: float) -> str
 
 def _check_zero(f: Expr, target: Expr, wrt: str, order: int, sizes: dict[str, int],
                 seed: int) -> VerifyReport:
-    from .numeric import to_numpy
+    from matcalc.numeric.evaluate import to_numpy
 
     values = draw_inputs(f, sizes, np.random.default_rng(seed), 0, (target,))
     with np.errstate(all="ignore"):
@@ -712,7 +712,7 @@ def parse_dims(items: Sequence[str]) -> dict[str, int]:
 
 def run_cli(args: argparse.Namespace, out: Any = None, err: Any = None) -> int:
     """Run ``matcalc verify`` on parsed arguments; returns the exit code (0, 1 or 2)."""
-    from .infer import parse
+    from matcalc.lang.infer import parse
 
     out = out or sys.stdout
     err = err or sys.stderr

@@ -12,10 +12,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from .verify import configure_parser, parse_shapes, run_cli, verify
-from .dims import format_shape
-from .errors import MatcalcError
-from .expr import Expr
+from matcalc.check.verify import configure_parser, parse_shapes, run_cli, verify
+from matcalc.core.dims import format_shape
+from matcalc.core.errors import MatcalcError
+from matcalc.core.expr import Expr
 
 Handler = Callable[[argparse.Namespace, TextIO], int]
 
@@ -32,7 +32,7 @@ def _shape_text(shape: tuple[Any, ...], split: int | None = None) -> str:
 
 
 def _parse(args: argparse.Namespace) -> Expr:
-    from .infer import parse
+    from matcalc.lang.infer import parse
 
     return parse(args.expression, shapes=parse_shapes(args.shape))
 
@@ -58,7 +58,7 @@ def cmd_parse(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _derivative(args: argparse.Namespace, f: Expr) -> Any:
-    from .differentiate import diff
+    from matcalc.calculus.differentiate import diff
 
     if args.order < 1:
         raise MatcalcError(f"--order must be at least 1, not {args.order}")
@@ -71,9 +71,9 @@ def _derivative(args: argparse.Namespace, f: Expr) -> Any:
 
 
 def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
-    from .printing.latex import derivative_latex
-    from .printing.text import dims_in_shapes, to_text
-    from .steps import Derivation
+    from matcalc.calculus.steps import Derivation
+    from matcalc.printing.latex import derivative_latex
+    from matcalc.printing.text import dims_in_shapes, to_text
 
     f = _parse(args)
     d = _derivative(args, f)
@@ -110,8 +110,8 @@ def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_latex(args: argparse.Namespace, out: TextIO) -> int:
-    from .printing.latex import derivative_latex
-    from .steps import Derivation
+    from matcalc.calculus.steps import Derivation
+    from matcalc.printing.latex import derivative_latex
 
     f = _parse(args)
     if args.wrt is None:
@@ -127,7 +127,7 @@ def cmd_latex(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_codegen(args: argparse.Namespace, out: TextIO) -> int:
-    from .codegen import codegen
+    from matcalc.numeric.codegen import codegen
 
     f = _parse(args)
     print(codegen(f, wrt=args.wrt or [], order=args.order), file=out, end="")

@@ -15,8 +15,8 @@ from typing import Any
 
 import sympy
 
-from . import construct as c
-from .expr import Expr, postorder
+from matcalc.core.expr import Expr, postorder
+from matcalc.ops import construct as c
 
 ELEMENTWISE_OPS = ("add", "mul", "pow", "const", "fn")
 

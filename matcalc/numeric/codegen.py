@@ -34,11 +34,11 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import Any
 
-from .dims import Dim
-from .elementwise import lookup
-from .errors import DiffError, MatcalcError
-from .expr import Expr
-from .lowering import EinsumPlan, Factor, Lowering, kind_of
+from matcalc.core.dims import Dim
+from matcalc.core.errors import DiffError, MatcalcError
+from matcalc.core.expr import Expr
+from matcalc.numeric.lowering import EinsumPlan, Factor, Lowering, kind_of
+from matcalc.ops.elementwise import lookup
 
 # precedence levels of Python expressions, loosest first
 COND, ADD, MUL, UNARY, POW, ATOM = range(6)
@@ -143,7 +143,7 @@ def codegen(f: Expr, wrt: Iterable[Any] = (), order: int = 1) -> str:
     then ``diff(f, w)`` for each ``w`` in ``wrt``, and with ``order=2`` then
     ``hessian(f, w)`` for each ``w``.
     """
-    from .differentiate import diff, hessian
+    from matcalc.calculus.differentiate import diff, hessian
 
     if not isinstance(f, Expr):
         raise MatcalcError("codegen needs an expression; parse the text first (matcalc.parse)")
@@ -443,7 +443,7 @@ class _Module:
 
     def _negated(self, t: Expr) -> list[Expr] | None:
         """The factors of ``-t`` when ``t`` is written inline as a negative multiple."""
-        from . import construct as c
+        from matcalc.ops import construct as c
 
         if self.code[id(t)][1] == ATOM and t.op != "const":
             return None  # a named temporary: "+ name"

@@ -23,9 +23,9 @@ from collections.abc import Callable, Generator, Sequence
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from .dims import Dim, Shape, dims_equal, format_shape, product_dim, shapes_equal
-from .errors import ParseError, ShapeError
-from .expr import Expr, Number, make
+from matcalc.core.dims import Dim, Shape, dims_equal, format_shape, product_dim, shapes_equal
+from matcalc.core.errors import ParseError, ShapeError
+from matcalc.core.expr import Expr, Number, make
 
 R = TypeVar("R")
 
@@ -692,7 +692,7 @@ def is_symmetric(e: Expr) -> bool:
 
 
 def fn(name: str, a: Expr) -> Expr:
-    from .elementwise import lookup
+    from matcalc.ops.elementwise import lookup
 
     if lookup(name) is None:
         raise ParseError(f"unknown function {name!r}")
@@ -907,12 +907,6 @@ def outer(a: Expr, b: Expr) -> Expr:
         if e.ndim != 1:
             raise ShapeError(f"outer needs two vectors, not {describe(e)}", suspects=((i, 1),))
     return matmul(a, transpose(b))
-
-
-def einsum(spec: str, *operands: Expr) -> Expr:
-    from .contraction import build_einsum
-
-    return build_einsum(spec, operands)
 
 
 def _same_size(a: Shape, b: Shape) -> bool:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import construct as c
-from .errors import ShapeError
-from .expr import Expr, postorder, rebuild
-from .sympy_bridge import ELEMENTWISE_OPS, simplify_elementwise
+from matcalc.algebra.contraction import build_einsum
+from matcalc.algebra.sympy_bridge import ELEMENTWISE_OPS, simplify_elementwise
+from matcalc.core.errors import ShapeError
+from matcalc.core.expr import Expr, postorder, rebuild
+from matcalc.ops import construct as c
 
 _CONSTRUCTORS: dict[str, Callable[..., Expr]] = {
     "add": c.add, "mul": c.mul, "pow": c.power, "matmul": c.matmul,
@@ -33,7 +34,7 @@ def remake(node: Expr, args: tuple[Expr, ...]) -> Expr:
     if op == "fn":
         return c.fn(node.attrs[0], args[0])
     if op == "einsum":
-        return c.einsum(node.attrs[0], *args)
+        return build_einsum(node.attrs[0], args)
     if op == "unvec":
         return c.unvec(args[0], node.shape[0], node.shape[1])
     if op == "reshape":

@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .dims import dim_value
-from .errors import MatcalcError
-from .expr import Expr, postorder
+from matcalc.core.dims import dim_value
+from matcalc.core.errors import MatcalcError
+from matcalc.core.expr import Expr, postorder
 
 Obj = np.ndarray  # object arrays of SymPy expressions (0-d for scalars)
 
@@ -415,7 +415,7 @@ class SecondOpinion:
 
 
 def choose_sizes(exprs: Sequence[Expr], dims: dict[str, int] | None) -> dict[str, int]:
-    from .verify import dimension_names
+    from matcalc.check.verify import dimension_names
 
     given = dict(dims or {})
     names: list[str] = []
@@ -433,7 +433,7 @@ def second_opinion(f: Expr, wrt: str, dims: dict[str, int] | None = None, seed: 
     ``mode`` is ``"symbolic"``, ``"point"`` or ``"auto"`` (symbolic when the
     entries are small enough to simplify, else at a point).
     """
-    from .differentiate import diff
+    from matcalc.calculus.differentiate import diff
 
     if mode not in ("auto", "symbolic", "point"):
         raise MatcalcError(f"mode must be auto, symbolic or point, not {mode!r}")
@@ -581,7 +581,7 @@ def _put(arr: Obj, idx: tuple[int, ...], value: Any, structure: str) -> None:
 
 def _rational_point(f: Expr, derivative: Expr, sizes: dict[str, int],
                     variables: dict[str, _Variable], seed: int) -> dict[str, Any] | None:
-    from .verify import find_point
+    from matcalc.check.verify import find_point
 
     values = find_point(f, sizes, seed, (derivative,))
     if values is None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .dims import Shape
+from matcalc.core.dims import Shape
 
 Number = int | Fraction
 
@@ -67,7 +67,7 @@ class Expr:
         return found
 
     def __str__(self) -> str:
-        from .printing.text import to_text
+        from matcalc.printing.text import to_text
 
         return to_text(self)
 
@@ -75,7 +75,7 @@ class Expr:
         return f"Expr({str(self)!r}, shape={self.shape!r})"
 
     def latex(self, **options: Any) -> str:
-        from .printing.latex import to_latex
+        from matcalc.printing.latex import to_latex
 
         return to_latex(self, **options)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from .expr import Expr
-from .printing.text import dims_in_shapes, to_text
-from .simplify import simplify
+from matcalc.algebra.simplify import simplify
+from matcalc.core.expr import Expr
+from matcalc.printing.text import dims_in_shapes, to_text
 
 RULES = {
     "add": "sum rule",
@@ -113,7 +113,7 @@ class Derivation:
         return "\n".join(lines)
 
     def latex(self) -> str:
-        from .printing.latex import to_latex
+        from matcalc.printing.latex import to_latex
 
         rows = []
         for s in self.steps:
@@ -131,7 +131,7 @@ class Derivation:
 
 
 def _var(f: Expr, name: str) -> Expr:
-    from . import construct as c
+    from matcalc.ops import construct as c
 
     return f.variables().get(name) or c.var(name)
 

@@ -16,7 +16,7 @@ from typing import Any
 import lark
 from lark import Lark, Token, Tree
 
-from .errors import ParseError
+from matcalc.core.errors import ParseError
 
 MAX_LENGTH = 200_000  # characters
 MAX_DEPTH = 5_000  # nesting of operators and parentheses
@@ -59,7 +59,7 @@ def grammar_text() -> str:
     try:
         return resources.files("matcalc.grammar").joinpath("matcalc.lark").read_text("utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
-        return (Path(__file__).resolve().parent.parent / "grammar" / "matcalc.lark").read_text(
+        return (Path(__file__).resolve().parents[2] / "grammar" / "matcalc.lark").read_text(
             "utf-8")
 
 

@@ -30,10 +30,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import count
 
-from . import construct as c
-from .dims import Dim, Shape, dims_equal
-from .errors import DiffError, ParseError, ShapeError
-from .expr import Expr, make
+from matcalc.core.dims import Dim, Shape, dims_equal
+from matcalc.core.errors import ParseError, ShapeError
+from matcalc.core.expr import Expr, make
+from matcalc.ops import construct as c
 
 LETTERS = "ijklmnopqrstuvwxyzabcdefghABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

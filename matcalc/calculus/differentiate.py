@@ -12,12 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import construct as c
-from .contraction import contract
-from .errors import DiffError, ShapeError
-from .expr import Expr, depends_on, postorder, rebuild, related_variables, remember_variables
-from .rules import Ctx, vjp
-from .simplify import simplify
+from matcalc.algebra.contraction import contract
+from matcalc.algebra.simplify import simplify
+from matcalc.calculus.rules import Ctx, vjp
+from matcalc.core.errors import DiffError, ShapeError
+from matcalc.core.expr import (
+    Expr,
+    depends_on,
+    postorder,
+    rebuild,
+    related_variables,
+    remember_variables,
+)
+from matcalc.ops import construct as c
 
 LAYOUTS = ("denominator", "numerator")
 
@@ -108,7 +115,7 @@ def diff(f: Expr, wrt: Any, *, layout: str = "denominator", steps: bool = False)
         result = c.transpose(result)
     remember_variables(result, f)
     if steps:
-        from .steps import Derivation
+        from matcalc.calculus.steps import Derivation
 
         return Derivation.from_trace(f, str(wrt), result, trace or [])
     return result
@@ -161,6 +168,6 @@ def subs(expr: Expr, replacements: Mapping[str, Expr]) -> Expr:
 
 def _remake(node: Expr, args: tuple[Expr, ...]) -> Expr:
     """The node with new operands, through its constructor (so it canonicalises)."""
-    from .simplify import remake
+    from matcalc.algebra.simplify import remake
 
     return remake(node, args)

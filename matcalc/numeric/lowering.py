@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .dims import Dim
-from .expr import Expr
+from matcalc.core.dims import Dim
+from matcalc.core.expr import Expr
 
 
 @dataclass
@@ -155,7 +155,7 @@ class Lowering:
             deps = list(node.args[0].args)
         elif (op == "pow" and node.args[1].op == "const" and node.args[1].attrs[0] == 2
               and node.args[0].op == "norm" and self.single_use(node.args[0])):
-            from . import construct as c
+            from matcalc.ops import construct as c
 
             self.recipe[key] = "squared_norm"
             r = node.args[0].args[0]
@@ -176,7 +176,7 @@ class Lowering:
         computed anyway: d/dx x'Ax is ``A @ x + A.T @ x``).  The same for a row
         on the left.
         """
-        from . import construct as c
+        from matcalc.ops import construct as c
 
         args = node.args
 

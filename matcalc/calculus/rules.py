@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
 
-from . import construct as c
-from .contraction import Label, contract
-from .dims import Shape
-from .elementwise import derivative_of
-from .errors import DiffError
-from .expr import Expr
+from matcalc.algebra.contraction import Label, contract
+from matcalc.core.dims import Shape
+from matcalc.core.errors import DiffError
+from matcalc.core.expr import Expr
+from matcalc.ops import construct as c
+from matcalc.ops.elementwise import derivative_of
 
 
 @dataclass

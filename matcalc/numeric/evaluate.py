@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from .dims import Shape, dim_value, format_shape
-from .elementwise import lookup
-from .errors import EvaluationError, ShapeError
-from .expr import Expr, postorder, related_variables
-from .lowering import EinsumPlan, Factor, Lowering
+from matcalc.core.dims import Shape, dim_value, format_shape
+from matcalc.core.errors import EvaluationError, ShapeError
+from matcalc.core.expr import Expr, postorder, related_variables
+from matcalc.numeric.lowering import EinsumPlan, Factor, Lowering
+from matcalc.ops.elementwise import lookup
 
 Array = Any
 

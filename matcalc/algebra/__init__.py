@@ -1,0 +1,1 @@
+"""Contractions, simplification, and the SymPy bridge for scalar algebra."""

@@ -1,0 +1,1 @@
+"""Derivatives: the rules table, reverse mode, derivations step by step."""

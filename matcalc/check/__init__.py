@@ -1,0 +1,1 @@
+"""Checking derivatives: verify, the second opinion, the fuzzer."""

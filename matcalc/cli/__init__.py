@@ -1,0 +1,5 @@
+"""The command line: ``matcalc parse|diff|latex|verify|codegen``."""
+
+from matcalc.cli.app import main
+
+__all__ = ["main"]

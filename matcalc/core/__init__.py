@@ -1,0 +1,1 @@
+"""The node, symbolic dimensions, errors: what every stage stands on."""

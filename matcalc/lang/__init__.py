@@ -1,0 +1,1 @@
+"""The language: Lark front end and shape inference."""

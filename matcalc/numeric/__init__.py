@@ -1,0 +1,1 @@
+"""Numbers: binding arrays, lowering, the evaluator and code generation."""

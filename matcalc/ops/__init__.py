@@ -1,0 +1,1 @@
+"""Operators: their constructors (shape rule, canonical form) and records."""
