@@ -34,6 +34,7 @@ from matcalc.core.dims import Dim, Shape, dims_equal
 from matcalc.core.errors import ParseError, ShapeError
 from matcalc.core.expr import Expr, make
 from matcalc.ops import construct as c
+from matcalc.ops.record import Op, register
 
 LETTERS = "ijklmnopqrstuvwxyzabcdefghABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -545,3 +546,9 @@ def _combine(p: _Product, pieces: list[tuple[Expr, list[str]]]) -> Expr:
     if u.op == "ones" and v.op == "ones":
         outer = c.ones((u.shape[0], v.shape[0]))
     return c.mul(s, outer)
+
+
+# einsum nodes are built here, a layer above the other operators, because
+# building one normalises and translates the contraction (see contract)
+register(Op("einsum", None, rebuild=lambda node, args: build_einsum(node.attrs[0], args),
+            stem="tensor"))

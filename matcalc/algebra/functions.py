@@ -7,17 +7,20 @@ records, because its derivative is translated from SymPy by the bridge.
 
 from __future__ import annotations
 
+import inspect
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
 from matcalc.algebra.sympy_bridge import from_sympy_scalar
 from matcalc.core.errors import MatcalcError
 from matcalc.core.expr import Expr
-from matcalc.ops.elementwise import Elementwise, table
+from matcalc.ops.record import FUNCTIONS, Function, register_function_record
 
 
 def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any] | None = None,
-                      *, symbol: Any = None, latex: str | None = None) -> None:
+                      *, symbol: Any = None, latex: str | None = None,
+                      fuzz: float = 0.0) -> None:
     """Add an elementwise function ``name`` usable everywhere a built-in one is.
 
     ``derivative`` is its scalar derivative: a SymPy expression in ``symbol``
@@ -25,10 +28,15 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
     or ``None`` for a function without a derivative (differentiating through
     it raises :class:`DiffError`).  ``numpy_fn`` computes the value; without it
     the value is unknown and evaluation raises :class:`MatcalcError`.
+
+    The record is the one built-in functions have: generated modules carry
+    ``numpy_fn``'s source (a ``def`` whose source Python can read), the second
+    opinion treats the function as a SymPy function with this derivative, and
+    the fuzzer draws it with weight ``fuzz`` (0: never).
     """
     if not name.isidentifier():
         raise MatcalcError(f"function name {name!r} is not an identifier")
-    existing = table().get(name)
+    existing = FUNCTIONS.get(name)
     if existing is not None and existing.builtin:
         raise MatcalcError(f"{name!r} is a built-in function and cannot be redefined")
     deriv: Callable[[Expr], Expr] | None = None
@@ -50,5 +58,41 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
         raise MatcalcError(f"function {_n} has no numerical value: give numpy_fn when "
                            "registering it")
 
-    table()[name] = Elementwise(name, numpy_fn or missing_value, deriv,
-                                latex or rf"\operatorname{{{name}}}", builtin=False)
+    register_function_record(Function(
+        name, numpy_fn or missing_value, deriv, latex or rf"\operatorname{{{name}}}",
+        code=_code_name(numpy_fn), source=_source(numpy_fn),
+        sympy=_sympy_function(name, derivative, symbol, numpy_fn), fuzz=fuzz, builtin=False))
+
+
+def _code_name(numpy_fn: Callable[[Any], Any] | None) -> str | None:
+    source = _source(numpy_fn)
+    return getattr(numpy_fn, "__name__", None) if source is not None else None
+
+
+def _source(numpy_fn: Callable[[Any], Any] | None) -> str | None:
+    """The source of a module-level ``def`` (what a generated module can carry), else None."""
+    if numpy_fn is None or getattr(numpy_fn, "__name__", "<lambda>") == "<lambda>":
+        return None
+    try:
+        source = textwrap.dedent(inspect.getsource(numpy_fn))
+    except (OSError, TypeError):
+        return None
+    return source if source.startswith("def ") else None
+
+
+def _sympy_function(name: str, derivative: Any, symbol: Any,
+                    numpy_fn: Callable[[Any], Any] | None) -> Any:
+    """A SymPy function ``name`` whose derivative is ``derivative`` and value ``numpy_fn``."""
+    import sympy
+
+    def fdiff(self: Any, argindex: int = 1) -> Any:
+        if derivative is None:
+            raise sympy.ArgumentIndexError(self, argindex)
+        return sympy.sympify(derivative).subs(symbol, self.args[0])
+
+    def evalf(self: Any, prec: int) -> Any:
+        if numpy_fn is None or not self.args[0].is_number:
+            return None
+        return sympy.Float(float(numpy_fn(float(self.args[0]))), prec)
+
+    return type(name, (sympy.Function,), {"fdiff": fdiff, "_eval_evalf": evalf, "nargs": 1})

@@ -23,7 +23,7 @@ from matcalc.core.dims import Shape
 from matcalc.core.errors import DiffError
 from matcalc.core.expr import Expr
 from matcalc.ops import construct as c
-from matcalc.ops.elementwise import derivative_of
+from matcalc.ops.functions import derivative_of
 
 
 @dataclass
@@ -131,7 +131,7 @@ def chain_labels(factors: tuple[Expr, ...], ctx: Ctx
             if len(acc) == 1 and acc[0] is None:
                 acc = ()  # row times column: a scalar
         labels.append(fl)
-        acc_shape = c._matmul_shape(acc_shape, f.shape, f, f)
+        acc_shape = c.matmul_shape(acc_shape, f.shape, f, f)
     return labels, acc
 
 

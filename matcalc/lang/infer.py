@@ -23,7 +23,7 @@ from matcalc.core.errors import MatcalcError, ParseError, ShapeError
 from matcalc.core.expr import Expr, remember_declared
 from matcalc.lang.parser import CHAINS, Declaration, Definition, Parsed, Raw, parse_text
 from matcalc.ops import construct as c
-from matcalc.ops.elementwise import lookup as lookup_elementwise
+from matcalc.ops.record import function as lookup_elementwise
 
 KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "symmetric": 1, "spd": 1}
 
@@ -429,7 +429,7 @@ class _Builder:
             run = kind
             try:
                 if kind == "matmul":
-                    shape = c._matmul_shape(shape, e.shape, c._ShapeOnly(shape), e)
+                    shape = c.matmul_shape(shape, e.shape, c.ShapeOnly(shape), e)
                 elif (n.kind == "div" and c.is_zero(e)) or (
                         shape and e.shape and not shapes_equal(shape, e.shape)):
                     raise ShapeError("")

@@ -38,7 +38,7 @@ from matcalc.core.dims import Dim
 from matcalc.core.errors import DiffError, MatcalcError
 from matcalc.core.expr import Expr
 from matcalc.numeric.lowering import EinsumPlan, Factor, Lowering, kind_of
-from matcalc.ops.elementwise import lookup
+from matcalc.ops.record import function as lookup
 
 # precedence levels of Python expressions, loosest first
 COND, ADD, MUL, UNARY, POW, ATOM = range(6)

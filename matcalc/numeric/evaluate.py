@@ -18,7 +18,7 @@ from matcalc.core.dims import Shape, dim_value, format_shape
 from matcalc.core.errors import EvaluationError, ShapeError
 from matcalc.core.expr import Expr, postorder, related_variables
 from matcalc.numeric.lowering import EinsumPlan, Factor, Lowering
-from matcalc.ops.elementwise import lookup
+from matcalc.ops.record import function as lookup
 
 Array = Any
 

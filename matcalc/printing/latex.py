@@ -25,7 +25,7 @@ from fractions import Fraction
 from matcalc.algebra.contraction import LETTERS, parse_spec
 from matcalc.core.dims import Dim, Shape
 from matcalc.core.expr import Expr, Number, postorder
-from matcalc.ops.elementwise import lookup
+from matcalc.ops.record import function as lookup
 from matcalc.printing.numbers import finite_decimal, format_number
 from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
 

@@ -1,0 +1,67 @@
+"""NumPy implementations that need care, shared by evaluation and generated code.
+
+Each function here is both the value :func:`matcalc.evaluate` computes and the
+source that :func:`matcalc.codegen` writes into a standalone module (read with
+``inspect.getsource``), so there is one stable sigmoid, not two.  They may use
+only ``np``; their names start with an underscore because that is the name
+they have in generated modules, where user variables cannot clash with it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def _sigmoid(x: Any) -> Any:
+    # exp of a non-positive number only: no overflow for large |x|
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0, e) / (1.0 + e)
+
+
+def _softplus(x: Any) -> Any:
+    return np.logaddexp(0.0, x)
+
+
+def _relu(x: Any) -> Any:
+    return np.maximum(x, 0.0)
+
+
+def _step(x: Any) -> Any:
+    return np.where(np.asarray(x) > 0, 1.0, 0.0)[()]
+
+
+def _sign(x: Any) -> Any:
+    return np.sign(np.asarray(x, dtype=float))[()]
+
+
+def _softmax(x: Any) -> Any:
+    z = np.exp(x - np.max(x))
+    return z / np.sum(z)
+
+
+def _logsumexp(x: Any) -> Any:
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def _ismax(x: Any) -> Any:
+    out = np.zeros(np.shape(x))
+    out.flat[int(np.argmax(x))] = 1.0
+    return out
+
+
+KERNELS: dict[str, Callable[..., Any]] = {
+    f.__name__: f for f in (_sigmoid, _softplus, _relu, _step, _sign, _softmax, _logsumexp,
+                            _ismax)
+}
+
+
+def kernel_source(name: str) -> str:
+    """The source of kernel ``name`` without annotations, as a generated module writes it."""
+    lines = inspect.getsource(KERNELS[name]).splitlines()
+    header = lines[0].split("(")[0] + "(x):"
+    return "\n".join([header, *lines[1:]]) + "\n"

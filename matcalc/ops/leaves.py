@@ -1,0 +1,56 @@
+"""Leaves: numbers, variables, sizes, and the constant arrays zeros, ones and eye."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from matcalc.core.dims import Dim, Shape, dims_equal, format_shape
+from matcalc.core.errors import ParseError, ShapeError
+from matcalc.core.expr import Expr, make
+from matcalc.ops.base import MAX_DIGITS, NUMBER_LIMIT, number
+from matcalc.ops.record import Op, register
+
+
+def const(v: int | Fraction | float | str) -> Expr:
+    n = number(v)
+    if abs(n.numerator) >= NUMBER_LIMIT or n.denominator >= NUMBER_LIMIT:
+        raise ParseError(f"a number with more than {MAX_DIGITS} digits arose; "
+                         f"{MAX_DIGITS} digits is the limit")
+    return make("const", (), (n,), ())
+
+
+def var(name: str, shape: Shape = (), structure: str = "") -> Expr:
+    if structure and (len(shape) != 2 or not dims_equal(shape[0], shape[1])):
+        raise ShapeError(f"{name} is declared {structure} but its shape "
+                         f"{format_shape(shape)} is not square")
+    return make("var", (), (name, structure), tuple(shape))
+
+
+def dim(d: Dim) -> Expr:
+    """The size of dimension ``d`` as a scalar."""
+    if isinstance(d, int):
+        return const(d)
+    return make("dim", (), (d,), ())
+
+
+def zeros(shape: Shape) -> Expr:
+    return const(0) if not shape else make("zeros", (), (), tuple(shape))
+
+
+def ones(shape: Shape) -> Expr:
+    return const(1) if not shape else make("ones", (), (), tuple(shape))
+
+
+def eye(n: Dim) -> Expr:
+    return make("eye", (), (), (n, n))
+
+
+# the printers, the parser and the binder of values treat leaves themselves
+register(
+    Op("const", 0, leaf=True, stem="c"),
+    Op("var", 0, leaf=True),
+    Op("dim", 0, leaf=True, stem="size"),
+    Op("zeros", 0, leaf=True, stem="zeros"),
+    Op("ones", 0, leaf=True, stem="ones"),
+    Op("eye", 0, leaf=True, stem="eye"),
+)

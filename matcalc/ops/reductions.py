@@ -1,0 +1,94 @@
+"""Reductions of a vector or matrix to a number, and the softmax family."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matcalc.core.expr import Expr, make
+from matcalc.ops import arith, linalg
+from matcalc.ops.base import describe, is_zero, require
+from matcalc.ops.kernels import KERNELS
+from matcalc.ops.leaves import const
+from matcalc.ops.record import Call, Fuzz, Op, register
+
+SOFTMAX, LOGSUMEXP, ISMAX = "softmax", "logsumexp", "ismax"
+
+def sum_(a: Expr) -> Expr:
+    if not a.shape:
+        return a
+    if is_zero(a):
+        return const(0)
+    scalars, rest = arith.pull_scalars(a)
+    if scalars:
+        return arith.mul(*scalars, sum_(rest))
+    if a.op == "transpose":
+        return sum_(a.args[0])
+    if a.op == linalg.DIAGPART:
+        return linalg.trace(a.args[0])
+    return make("sum", (a,), (), ())
+
+
+def norm(a: Expr) -> Expr:
+    require(a.ndim in (1, 2), lambda: f"norm needs a vector or a matrix, not {describe(a)}", 1)
+    if a.op == "transpose":
+        return norm(a.args[0])
+    return make("norm", (a,), (), ())
+
+
+def norm1(a: Expr) -> Expr:
+    require(a.ndim in (1, 2), lambda: f"norm1 needs a vector or a matrix, not {describe(a)}", 1)
+    if a.op == "transpose":
+        return norm1(a.args[0])
+    return make("norm1", (a,), (), ())
+
+
+def norminf(a: Expr) -> Expr:
+    require(a.ndim in (1, 2), lambda: f"norminf needs a vector or a matrix, not {describe(a)}", 1)
+    if a.op == "transpose":
+        return norminf(a.args[0])
+    return make("norminf", (a,), (), ())
+
+
+def softmax(a: Expr) -> Expr:
+    require(a.ndim == 1, lambda: f"softmax needs a vector, not {describe(a)}", 1)
+    return make(SOFTMAX, (a,), (), a.shape)
+
+
+def logsumexp(a: Expr) -> Expr:
+    require(a.ndim == 1, lambda: f"logsumexp needs a vector, not {describe(a)}", 1)
+    return make(LOGSUMEXP, (a,), (), ())
+
+
+def ismax(a: Expr) -> Expr:
+    require(a.ndim in (1, 2), lambda: f"ismax needs a vector or a matrix, not {describe(a)}", 1)
+    return make(ISMAX, (a,), (), a.shape)
+
+
+register(
+    Op("sum", 1, rebuild=lambda node, args: sum_(args[0]), numpy=np.sum, code="np.sum({0})",
+       stem="total", text="sum", latex=r"\operatorname{sum}", calls=(Call("sum", sum_),),
+       fuzz=(Fuzz(4, "scalar", ("any",)),)),
+    Op("norm", 1, rebuild=lambda node, args: norm(args[0]),
+       numpy=lambda a: np.linalg.norm(a.reshape(-1)), code="np.linalg.norm({0})", stem="norm",
+       text="norm", calls=(Call("norm", norm),), fuzz=(Fuzz(2, "scalar", ("any",)),)),
+    Op("norm1", 1, rebuild=lambda node, args: norm1(args[0]),
+       numpy=lambda a: np.sum(np.abs(a)), code="np.sum(np.abs({0}))", stem="norm1",
+       text="norm1", kink="sign", calls=(Call("norm1", norm1),),
+       fuzz=(Fuzz(1, "scalar", ("any",)),)),
+    Op("norminf", 1, rebuild=lambda node, args: norminf(args[0]),
+       numpy=lambda a: np.max(np.abs(a)), code="np.max(np.abs({0}))", stem="norminf",
+       text="norminf", kink="absmax", calls=(Call("norminf", norminf),),
+       fuzz=(Fuzz(1, "scalar", ("any",)),)),
+    Op(SOFTMAX, 1, rebuild=lambda node, args: softmax(args[0]), numpy=KERNELS["_softmax"],
+       code="_softmax({0})", helpers=("_softmax",), stem="softmax", text="softmax",
+       latex=r"\operatorname{softmax}", calls=(Call("softmax", softmax),),
+       fuzz=(Fuzz(1.5, "vector", ("vector",)),)),
+    Op(LOGSUMEXP, 1, rebuild=lambda node, args: logsumexp(args[0]),
+       numpy=KERNELS["_logsumexp"], code="_logsumexp({0})", helpers=("_logsumexp",),
+       stem="lse", text="logsumexp", latex=r"\operatorname{logsumexp}",
+       calls=(Call("logsumexp", logsumexp),), fuzz=(Fuzz(1, "scalar", ("vector",)),)),
+    Op(ISMAX, 1, rebuild=lambda node, args: ismax(args[0]), numpy=KERNELS["_ismax"],
+       code="_ismax({0})", helpers=("_ismax",), stem="ismax", text="ismax",
+       latex=r"\operatorname{ismax}", kink="argmax", calls=(Call("ismax", ismax),),
+       fuzz=(Fuzz(0.5, "vector", ("vector",)), Fuzz(0.3, "matrix", ("matrix",)))),
+)

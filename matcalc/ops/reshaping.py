@@ -1,0 +1,102 @@
+"""Rearranging entries: Kronecker products, vec, unvec and NumPy's reshape."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matcalc.core.dims import Dim, Shape, format_shape, product_dim
+from matcalc.core.errors import ShapeError
+from matcalc.core.expr import Expr, make
+from matcalc.ops import arith, matrix
+from matcalc.ops.base import describe, is_row, is_zero, require
+from matcalc.ops.leaves import ones, zeros
+from matcalc.ops.record import Call, Fuzz, Op, register
+
+KRON, VEC, UNVEC, RESHAPE = "kron", "vec", "unvec", "reshape"
+
+def kron(a: Expr, b: Expr) -> Expr:
+    if a.ndim != b.ndim or a.ndim not in (1, 2):
+        raise ShapeError(f"kron needs two vectors or two matrices, not {describe(a)} and "
+                         f"{describe(b)}", suspects=((0, b.ndim),) if b.ndim else ())
+    shape = tuple(product_dim((x, y)) for x, y in zip(a.shape, b.shape, strict=True))
+    return make(KRON, (a, b), (), shape)
+
+
+def vec(a: Expr) -> Expr:
+    require(a.ndim in (1, 2), lambda: f"vec needs a vector or a matrix, not {describe(a)}", 2)
+    scalars, a = arith.pull_scalars(a)
+    if scalars:
+        return arith.mul(*scalars, vec(a))
+    if a.op == UNVEC:
+        return a.args[0]
+    if a.ndim == 1:
+        return a
+    if is_row(a.shape):
+        return matrix.transpose(a)
+    return make(VEC, (a,), (), (product_dim(a.shape),))
+
+
+def _same_size(a: Shape, b: Shape) -> bool:
+    """Whether two shapes have equally many entries (products compared factor by factor)."""
+    def factors(shape: Shape) -> list[str]:
+        out: list[str] = []
+        number = 1
+        for d in shape:
+            for f in str(d).split("*"):
+                if f.isdigit():
+                    number *= int(f)
+                else:
+                    out.append(f)
+        return sorted(out) + ([str(number)] if number != 1 else [])
+    return factors(a) == factors(b)
+
+
+def reshape(a: Expr, shape: Shape) -> Expr:
+    """NumPy's reshape (row-major order) to ``shape``."""
+    shape = tuple(shape)
+    if not _same_size(a.shape, shape):
+        raise ShapeError(f"cannot reshape {describe(a)} to {format_shape(shape)}: "
+                         "the number of entries differs")
+    if shape == a.shape:
+        return a
+    scalars, rest = arith.pull_scalars(a)
+    if scalars:
+        return arith.mul(*scalars, reshape(rest, shape))
+    if a.op == RESHAPE:
+        return reshape(a.args[0], shape)
+    if is_zero(a):
+        return zeros(shape)
+    if a.op == "ones":
+        return ones(shape)
+    return make(RESHAPE, (a,), (), shape)
+
+
+def unvec(v: Expr, rows: Dim, cols: Dim) -> Expr:
+    """The inverse of vec: a column-stacked vector back to a rows×cols matrix."""
+    require(v.ndim == 1, lambda: f"unvec needs a vector, not {describe(v)}", 1)
+    scalars, v = arith.pull_scalars(v)
+    if scalars:
+        return arith.mul(*scalars, unvec(v, rows, cols))
+    if v.op == VEC and v.args[0].shape == (rows, cols):
+        return v.args[0]
+    return make(UNVEC, (v,), (), (rows, cols))
+
+
+register(
+    Op(KRON, 2, rebuild=lambda node, args: kron(*args), numpy=np.kron, code="np.kron({0}, {1})",
+       stem="kron", text="kron", calls=(Call("kron", kron, 2),),
+       fuzz=(Fuzz(2, "product-vector", ("vector-m", "vector-n")),)),
+    Op(VEC, 1, rebuild=lambda node, args: vec(args[0]),
+       numpy=lambda a: a.reshape(-1, order="F"), code='np.reshape({0}, -1, order="F")',
+       stem="vec", text="vec", latex=r"\operatorname{vec}", calls=(Call("vec", vec),),
+       fuzz=(Fuzz(3, "product-vector", ("matrix-mn",)),)),
+    # unvec and reshape carry their result's shape, which the parser reads as sizes
+    Op(UNVEC, 1, rebuild=lambda node, args: unvec(args[0], node.shape[0], node.shape[1]),
+       numpy=lambda a, shape: a.reshape(shape, order="F"), shaped=True,
+       code='np.reshape({0}, {shape}, order="F")', stem="mat",
+       fuzz=(Fuzz(0.5, "matrix-mn", ("product-vector",)),)),
+    Op(RESHAPE, 1, rebuild=lambda node, args: reshape(args[0], node.shape),
+       numpy=lambda a, shape: np.reshape(a, shape), shaped=True,
+       code="np.reshape({0}, {shape})", stem="r",
+       fuzz=(Fuzz(0.5, "product-vector", ("matrix-mn",)),)),
+)
