@@ -9,37 +9,21 @@ Cookbook writes it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from matcalc.algebra.contraction import build_einsum
 from matcalc.algebra.sympy_bridge import ELEMENTWISE_OPS, simplify_elementwise
-from matcalc.core.errors import ShapeError
+from matcalc.core.errors import DiffError, ShapeError
 from matcalc.core.expr import Expr, postorder, rebuild
 from matcalc.ops import construct as c
-
-_CONSTRUCTORS: dict[str, Callable[..., Expr]] = {
-    "add": c.add, "mul": c.mul, "pow": c.power, "matmul": c.matmul,
-    "transpose": c.transpose, "sum": c.sum_, "norm": c.norm, "norm1": c.norm1,
-    "norminf": c.norminf, "tr": c.trace, "det": c.det, "logdet": c.logdet, "inv": c.inv,
-    "diag": c.diag, "diagpart": c.diag, "softmax": c.softmax, "logsumexp": c.logsumexp,
-    "ismax": c.ismax, "kron": c.kron, "vec": c.vec,
-}
+from matcalc.ops.record import op
 
 
 def remake(node: Expr, args: tuple[Expr, ...]) -> Expr:
-    """``node`` with operands ``args``, rebuilt through its constructor."""
+    """``node`` with operands ``args``, rebuilt through its constructor (its record's hook)."""
     if not args:
         return node
-    op = node.op
-    if op == "fn":
-        return c.fn(node.attrs[0], args[0])
-    if op == "einsum":
-        return build_einsum(node.attrs[0], args)
-    if op == "unvec":
-        return c.unvec(args[0], node.shape[0], node.shape[1])
-    if op == "reshape":
-        return c.reshape(args[0], node.shape)
-    return _CONSTRUCTORS[op](*args)
+    rebuild_node = op(node.op).rebuild
+    if rebuild_node is None:
+        raise DiffError(f"the operator {node.op} cannot be rebuilt: its record has no rebuild")
+    return rebuild_node(node, args)
 
 
 def simplify(e: Expr) -> Expr:

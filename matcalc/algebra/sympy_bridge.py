@@ -17,18 +17,19 @@ import sympy
 
 from matcalc.core.expr import Expr, postorder
 from matcalc.ops import construct as c
+from matcalc.ops.record import FUNCTIONS
 
 ELEMENTWISE_OPS = ("add", "mul", "pow", "const", "fn")
 
-_TO_SYMPY: dict[str, Any] = {
-    "exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
-    "tanh": sympy.tanh, "sinh": sympy.sinh, "cosh": sympy.cosh, "sqrt": sympy.sqrt,
-}
-_FROM_SYMPY: dict[Any, str] = {
-    sympy.exp: "exp", sympy.log: "log", sympy.sin: "sin", sympy.cos: "cos", sympy.tan: "tan",
-    sympy.tanh: "tanh", sympy.sinh: "sinh", sympy.cosh: "cosh", sympy.Abs: "abs",
-    sympy.sign: "sign", sympy.Heaviside: "step",
-}
+
+def _sympy_heads() -> dict[str, Any]:
+    """SymPy heads of the functions the scalar simplifier may rewrite."""
+    return {r.name: r.sympy_head for r in FUNCTIONS.values() if r.sympy_head and not r.opaque}
+
+
+def _functions_by_head() -> dict[Any, str]:
+    """Functions by SymPy head, for SymPy expressions translated back (users' derivatives)."""
+    return {r.sympy_head: r.name for r in FUNCTIONS.values() if r.sympy_head is not None}
 
 
 class Translation:
@@ -49,6 +50,7 @@ class Translation:
 
     def to_sympy(self, root: Expr) -> Any:
         done: dict[int, Any] = {}
+        heads = _sympy_heads()
         for node in postorder(root, known=()):
             op = node.op
             if node is not root and not _elementwise(node):
@@ -65,8 +67,8 @@ class Translation:
                 done[id(node)] = sympy.Mul(*args)
             elif op == "pow":
                 done[id(node)] = sympy.Pow(args[0], args[1])
-            elif op == "fn" and node.attrs[0] in _TO_SYMPY:
-                done[id(node)] = _TO_SYMPY[node.attrs[0]](args[0])
+            elif op == "fn" and node.attrs[0] in heads:
+                done[id(node)] = heads[node.attrs[0]](args[0])
             else:
                 done[id(node)] = self.atom(node)
         return done[id(root)]
@@ -82,6 +84,7 @@ def _elementwise(e: Expr) -> bool:
 def _from_sympy(s: Any, table: dict[Any, Expr]) -> Expr:
     """A SymPy expression back to an Expr, iteratively."""
     done: dict[Any, Expr] = {}
+    by_head = _functions_by_head()
     stack: list[tuple[Any, bool]] = [(s, False)]
     while stack:
         node, expanded = stack.pop()
@@ -106,8 +109,8 @@ def _from_sympy(s: Any, table: dict[Any, Expr]) -> Expr:
             done[node] = c.mul(*args)
         elif node.is_Pow:
             done[node] = c.power(args[0], args[1])
-        elif node.func in _FROM_SYMPY:
-            done[node] = c.fn(_FROM_SYMPY[node.func], args[0])
+        elif node.func in by_head:
+            done[node] = c.fn(by_head[node.func], args[0])
         else:
             raise ValueError(f"cannot translate {node.func} from SymPy")
     return done[s]

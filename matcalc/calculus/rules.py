@@ -61,10 +61,16 @@ Rule = Callable[[Expr, int, Expr, Ctx], Expr]
 VJP: dict[str, Rule] = {}
 
 
-def defvjp(*ops: str) -> Callable[[Rule], Rule]:
+RULE_NAMES: dict[str, str] = {}  # the rule's name in derivations, where it has one
+
+
+def defvjp(*ops: str, name: str = "") -> Callable[[Rule], Rule]:
+    """Register ``rule`` for the node kinds ``ops``; ``name`` is what derivations call it."""
     def register(rule: Rule) -> Rule:
         for op in ops:
             VJP[op] = rule
+            if name:
+                RULE_NAMES[op] = name
         return rule
     return register
 
@@ -80,7 +86,7 @@ def vjp(node: Expr, argnum: int, G: Expr, ctx: Ctx) -> Expr:
 # sums and products
 
 
-@defvjp("add")
+@defvjp("add", name="sum rule")
 def grad_add(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d(a + b) = da + db; a scalar term broadcast over an array sums the adjoint
     return ctx.elementwise(node, node.args[i], G, c.const(1))
@@ -135,7 +141,7 @@ def chain_labels(factors: tuple[Expr, ...], ctx: Ctx
     return labels, acc
 
 
-@defvjp("matmul")
+@defvjp("matmul", name="matrix product rule: d(AB) = dA B + A dB (Matrix Cookbook eq. 37)")
 def grad_matmul(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d(A B) = dA B + A dB: the adjoints are G B' and A' G   (MC 37; Giles 3.2)
     labels, out = chain_labels(node.args, ctx)
@@ -145,7 +151,7 @@ def grad_matmul(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     return ctx.pull(node.args[i], labels[i], *operands)
 
 
-@defvjp("transpose")
+@defvjp("transpose", name="transpose rule: d(X') = (dX)'")
 def grad_transpose(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d(X') = (dX')
     a = node.args[0]
@@ -159,7 +165,7 @@ def grad_transpose(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     return ctx.pull(a, la, (G, ctx.batch + ln))
 
 
-@defvjp("einsum")
+@defvjp("einsum", name="contraction rule (linear in each operand)")
 def grad_einsum(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # a contraction is linear in each operand: contract the adjoint with the others
     terms, out = node.attrs[0].split("->")
@@ -197,62 +203,63 @@ def _whole(node: Expr, G: Expr, ctx: Ctx, arg: Expr, dfdx: Expr) -> Expr:
     return ctx.pull(arg, L, (G, ctx.batch), (dfdx, L))
 
 
-@defvjp("sum")
+@defvjp("sum", name="sum of entries: d sum(X) = sum(dX)")
 def grad_sum(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d sum(X) = sum(dX): gradient ones
     return _whole(node, G, ctx, node.args[0], c.ones(node.args[0].shape))
 
 
-@defvjp("norm")
+@defvjp("norm", name="norm rule: d||x|| = x' dx / ||x|| (Matrix Cookbook eq. 129)")
 def grad_norm(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d ||x|| = x' dx / ||x||   (MC 129; Frobenius: d||X||_F = tr(X' dX)/||X||_F, MC 125)
     x = node.args[0]
     return _whole(node, G, ctx, x, c.div(x, node))
 
 
-@defvjp("norm1")
+@defvjp("norm1", name="1-norm rule: d||x||_1 = sign(x)' dx")
 def grad_norm1(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d ||x||_1 = sign(x)' dx where no entry is zero
     x = node.args[0]
     return _whole(node, G, ctx, x, c.fn("sign", x))
 
 
-@defvjp("norminf")
+@defvjp("norminf", name="max-norm rule: d||x||_inf = sign(x_k) dx_k at the largest |x_k|")
 def grad_norminf(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d max|x_i| = sign(x_k) dx_k at the (unique) largest |x_k|
     x = node.args[0]
     return _whole(node, G, ctx, x, c.mul(c.fn("sign", x), c.ismax(c.fn("abs", x))))
 
 
-@defvjp("tr")
+@defvjp("tr", name="trace rule: d tr(X) = tr(dX) (Matrix Cookbook eq. 100)")
 def grad_tr(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d tr(X) = tr(dX): gradient I   (MC 100)
     x = node.args[0]
     return _whole(node, G, ctx, x, c.eye(x.shape[0]))
 
 
-@defvjp("det")
+@defvjp("det", name="determinant rule: d det(X) = det(X) tr(inv(X) dX) (Matrix Cookbook eq. 49)")
 def grad_det(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d det(X) = det(X) tr(inv(X) dX): gradient det(X) inv(X)'   (MC 49)
     x = node.args[0]
     return _whole(node, G, ctx, x, c.mul(node, c.transpose(c.inv(x))))
 
 
-@defvjp("logdet")
+@defvjp("logdet",
+         name="log-determinant rule: d log|det(X)| = tr(inv(X) dX) (Matrix Cookbook eq. 57)")
 def grad_logdet(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d log|det X| = tr(inv(X) dX): gradient inv(X)'   (MC 57)
     x = node.args[0]
     return _whole(node, G, ctx, x, c.transpose(c.inv(x)))
 
 
-@defvjp("logsumexp")
+@defvjp("logsumexp", name="log-sum-exp rule: d logsumexp(x) = softmax(x)' dx")
 def grad_logsumexp(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d logsumexp(x) = softmax(x)' dx
     x = node.args[0]
     return _whole(node, G, ctx, x, c.softmax(x))
 
 
-@defvjp("inv")
+@defvjp("inv", name="inverse rule: d inv(X) = -inv(X) dX inv(X) (Matrix Cookbook eq. 59)")
 def grad_inv(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d inv(X) = -inv(X) dX inv(X): adjoint -inv(X)' G inv(X)'   (MC 59; Giles 3.1)
     x = node.args[0]
@@ -260,14 +267,14 @@ def grad_inv(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     return c.neg(ctx.pull(x, (k, l_), (G, ctx.batch + (a, b)), (node, (a, k)), (node, (l_, b))))
 
 
-@defvjp("diag")
+@defvjp("diag", name="diag rule: d diag(v) = diag(dv)")
 def grad_diag(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # diag(v)_ij = δ_ij v_i: the adjoint of v is the diagonal of G
     j = f"a{next(ctx._fresh)}"
     return ctx.pull(node.args[0], (j,), (G, ctx.batch + (j, j)))
 
 
-@defvjp("diagpart")
+@defvjp("diagpart", name="diagonal rule: d diag(X) = diag(dX)")
 def grad_diagpart(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # diag(X)_i = X_ii: the adjoint of X is diag(G)
     x = node.args[0]
@@ -275,7 +282,7 @@ def grad_diagpart(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     return ctx.pull(x, (j, k), (G, ctx.batch + (j,)), (c.eye(x.shape[0]), (j, k)))
 
 
-@defvjp("softmax")
+@defvjp("softmax", name="softmax rule: d softmax(x) = (diag(s) - s s') dx")
 def grad_softmax(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d softmax(x) = (diag(s) - s s') dx with s = softmax(x)
     x = node.args[0]
@@ -285,7 +292,7 @@ def grad_softmax(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     return c.sub(direct, cross)
 
 
-@defvjp("ismax", "zeros", "ones", "eye", "const", "dim")
+@defvjp("ismax", "zeros", "ones", "eye", "const", "dim", name="piecewise constant")
 def grad_zero(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # piecewise constant: derivative zero where it is defined
     return c.zeros(ctx.batch_shape + node.args[i].shape)
@@ -298,14 +305,14 @@ def _swap_last_two(G: Expr, shape: Shape, ctx: Ctx) -> Expr:
     return contract(batch + (j, i), ctx.batch_shape + (shape[1], shape[0]), (G, batch + (i, j)))
 
 
-@defvjp("reshape")
+@defvjp("reshape", name="reshape rule")
 def grad_reshape(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # reshaping is a permutation-free rearrangement: reshape the adjoint back
     # (row-major order, so leading batch axes are untouched)
     return c.reshape(G, ctx.batch_shape + node.args[0].shape)
 
 
-@defvjp("vec")
+@defvjp("vec", name="vec rule: d vec(X) = vec(dX)")
 def grad_vec(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # vec(X) = reshape(X.T, m*n): its adjoint is reshape(G, n, m).T
     m, n = node.args[0].shape
@@ -314,7 +321,7 @@ def grad_vec(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     return _swap_last_two(c.reshape(G, ctx.batch_shape + (n, m)), (n, m), ctx)
 
 
-@defvjp("unvec")
+@defvjp("unvec", name="unvec rule")
 def grad_unvec(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # the adjoint of unvec is vec
     if not ctx.batch_shape:
@@ -323,7 +330,7 @@ def grad_unvec(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     return c.reshape(_swap_last_two(G, (m, n), ctx), ctx.batch_shape + node.args[0].shape)
 
 
-@defvjp("kron")
+@defvjp("kron", name="Kronecker product rule: d(A ⊗ B) = dA ⊗ B + A ⊗ dB")
 def grad_kron(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # kron(A, B)[(i,k),(j,l)] = A_ij B_kl (MC 506): reshape the adjoint to (m, p, n, q)
     # and contract it with the other factor

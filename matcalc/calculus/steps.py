@@ -12,32 +12,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from matcalc.algebra.simplify import simplify
+from matcalc.calculus.rules import RULE_NAMES
 from matcalc.core.expr import Expr
 from matcalc.printing.text import dims_in_shapes, to_text
-
-RULES = {
-    "add": "sum rule",
-    "matmul": "matrix product rule: d(AB) = dA B + A dB (Matrix Cookbook eq. 37)",
-    "transpose": "transpose rule: d(X') = (dX)'",
-    "sum": "sum of entries: d sum(X) = sum(dX)",
-    "norm": "norm rule: d||x|| = x' dx / ||x|| (Matrix Cookbook eq. 129)",
-    "norm1": "1-norm rule: d||x||_1 = sign(x)' dx",
-    "norminf": "max-norm rule: d||x||_inf = sign(x_k) dx_k at the largest |x_k|",
-    "tr": "trace rule: d tr(X) = tr(dX) (Matrix Cookbook eq. 100)",
-    "det": "determinant rule: d det(X) = det(X) tr(inv(X) dX) (Matrix Cookbook eq. 49)",
-    "logdet": "log-determinant rule: d log|det(X)| = tr(inv(X) dX) (Matrix Cookbook eq. 57)",
-    "inv": "inverse rule: d inv(X) = -inv(X) dX inv(X) (Matrix Cookbook eq. 59)",
-    "diag": "diag rule: d diag(v) = diag(dv)",
-    "diagpart": "diagonal rule: d diag(X) = diag(dX)",
-    "softmax": "softmax rule: d softmax(x) = (diag(s) - s s') dx",
-    "logsumexp": "log-sum-exp rule: d logsumexp(x) = softmax(x)' dx",
-    "einsum": "contraction rule (linear in each operand)",
-    "vec": "vec rule: d vec(X) = vec(dX)",
-    "unvec": "unvec rule",
-    "reshape": "reshape rule",
-    "kron": "Kronecker product rule: d(A ⊗ B) = dA ⊗ B + A ⊗ dB",
-    "ismax": "piecewise constant",
-}
 
 
 def rule_name(node: Expr, i: int) -> str:
@@ -56,7 +33,7 @@ def rule_name(node: Expr, i: int) -> str:
         return "power rule: d u^p = p u^(p-1) du"
     if op == "fn":
         return f"chain rule through {node.attrs[0]}"
-    return RULES.get(op, f"{op} rule")
+    return RULE_NAMES.get(op, f"{op} rule")
 
 
 @dataclass(frozen=True)
