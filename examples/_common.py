@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import matcalc as mc
-from matcalc.core.expr import Expr
-from matcalc.printing.latex import latex_name, shape_latex
 from matcalc.calculus.steps import Derivation
 from matcalc.check.verify import VerifyReport
+from matcalc.core.expr import Expr
+from matcalc.printing.latex import latex_name, shape_latex
 
 __all__ = ["Check", "Derivative", "Example", "derive", "main", "mc"]
 

@@ -1,23 +1,19 @@
 """matcalc: symbolic matrix calculus with readable results, LaTeX, NumPy and verification."""
 
 from matcalc.algebra.functions import register_function
+from matcalc.calculus.differentiate import diff, gradient, hessian, jacobian, subs
+from matcalc.check.verify import VerifyReport, verify
 from matcalc.core.errors import DiffError, EvaluationError, MatcalcError, ParseError, ShapeError
 from matcalc.core.expr import Expr
 from matcalc.lang.infer import parse
+from matcalc.numeric.codegen import codegen
 from matcalc.numeric.evaluate import evaluate, to_numpy
+
+# the one place the version is written: pyproject.toml reads it from here
+__version__ = "0.1.0"
 
 __all__ = [
     "DiffError", "EvaluationError", "Expr", "MatcalcError", "ParseError", "ShapeError",
-    "evaluate", "parse", "register_function", "to_numpy",
+    "VerifyReport", "codegen", "diff", "evaluate", "gradient", "hessian", "jacobian", "parse",
+    "register_function", "subs", "to_numpy", "verify",
 ]
-__version__ = "0.1.0"
-
-from matcalc.calculus.differentiate import diff, gradient, hessian, jacobian, subs  # noqa: E402
-
-__all__ += ["diff", "gradient", "hessian", "jacobian", "subs"]
-from matcalc.check.verify import VerifyReport, verify  # noqa: E402
-
-__all__ += ["VerifyReport", "verify"]
-from matcalc.numeric.codegen import codegen  # noqa: E402
-
-__all__ += ["codegen"]

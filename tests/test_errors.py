@@ -206,7 +206,8 @@ def test_ten_thousand_nested_parentheses_name_the_limit() -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "-" * 10_000 + "x", "x" + "'" * 10_000, "x^" * 10_000 + "2", "exp(" * 10_000 + "x" + ")" * 10_000,
+    "-" * 10_000 + "x", "x" + "'" * 10_000, "x^" * 10_000 + "2",
+    "exp(" * 10_000 + "x" + ")" * 10_000,
     "(" * 10_000, ")" * 10_000, "x" + ")" * 10_000,
 ])
 def test_deep_input_is_a_parse_error_or_works(text: str) -> None:

@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
 from katex import katex_failures
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,15 @@ from hypothesis import HealthCheck, given, settings
 
 import matcalc as mc
 from matcalc.check.fuzz import (
-    ELEMENTWISE, VARIABLES, Outcome, check, expressions, from_text, run_range, sample, shrink,
+    ELEMENTWISE,
+    VARIABLES,
+    Outcome,
+    check,
+    expressions,
+    from_text,
+    run_range,
+    sample,
+    shrink,
 )
 
 CI_EXAMPLES = 300  # about 10-20 s

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import matcalc as mc
+
 from strategies import DECLS, SHAPES, SIZES, Case, cases, values
 
 # derandomized: the suite is the same on every run (CI stays reproducible); explore

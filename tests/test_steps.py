@@ -18,9 +18,9 @@ import pytest
 
 import matcalc as mc
 import matcalc.ops.construct as c
-from matcalc.core.expr import Expr, rebuild
 from matcalc.algebra.simplify import remake
 from matcalc.calculus.steps import Derivation
+from matcalc.core.expr import Expr, rebuild
 
 GAUSSIAN = "0.5*logdet(S) + 0.5*(x - mu)' @ inv(S) @ (x - mu) where S: spd(n)"
 LOGISTIC = ("-sum(y*log(sigmoid(X@w + b)) + (1-y)*log(1 - sigmoid(X@w + b)))/n "
@@ -133,4 +133,5 @@ def test_latex_block():
     assert len(rows) == len(d.steps) + 1
     assert "\\partial \\left(x\\right)" not in tex  # a bare variable needs no parentheses
     assert re.search(r"\\frac\{\\partial f\}\{\\partial x\} &= A\^\{\\top\}", tex)
-    assert rows[-1].startswith("\\frac{\\partial f}{\\partial x} &= A^{\\top} \\left(A x - y\\right)")
+    assert rows[-1].startswith(
+        "\\frac{\\partial f}{\\partial x} &= A^{\\top} \\left(A x - y\\right)")

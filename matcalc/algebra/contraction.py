@@ -27,8 +27,9 @@ dropped while translating and restored at the end.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import count
+from typing import Any
 
 from matcalc.core.dims import Dim, Shape, dims_equal
 from matcalc.core.errors import ParseError, ShapeError
@@ -39,7 +40,9 @@ from matcalc.ops.record import Op, register
 LETTERS = "ijklmnopqrstuvwxyzabcdefghABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 Label = str | None
-Operand = tuple[Expr, tuple[str, ...]]
+# one operand of a product being normalised: [expr, labels], a list because merging and
+# renaming update it in place (so its parts are typed Any)
+Operand = list[Any]
 
 
 # ----------------------------------------------------------------------------------------
@@ -101,7 +104,7 @@ def build_einsum(spec: str, operands: Sequence[Expr]) -> Expr:
 class _Product:
     def __init__(self, out: tuple[str, ...]):
         self.out = list(out)
-        self.operands: list[list] = []  # [expr, labels(list)]
+        self.operands: list[Operand] = []
         self.scalars: list[Expr] = []
         self.sizes: dict[str, Dim] = {}
         self.fresh = (f"_{i}" for i in count())
@@ -133,6 +136,7 @@ class _Product:
                     continue
                 # any other tensor: a unit axis is an index of size 1, summed away
                 labels = tuple(next(self.fresh) if lab is None else lab for lab in labels)
+            # every None label was replaced or dropped just above
             labels_s: tuple[str, ...] = labels  # type: ignore[assignment]
             for lab, d in zip(labels_s, e.shape, strict=True):
                 self.sizes.setdefault(lab, d)
@@ -162,7 +166,8 @@ class _Product:
             else:
                 self.operands.append([e, list(labels_s)])
 
-    def _inline(self, e: Expr, labels: tuple[Label, ...], stack: list) -> None:
+    def _inline(self, e: Expr, labels: tuple[Label, ...],
+                stack: list[tuple[Expr, tuple[Label, ...]]]) -> None:
         terms, out = e.attrs[0].split("->")
         mapping: dict[str, Label] = dict(zip(out, labels, strict=True))
         for t, operand in zip(terms.split(","), e.args, strict=True):
@@ -493,15 +498,15 @@ def _translate(p: _Product, comp: list[int]) -> tuple[Expr, list[str]] | None:
     return expr, got
 
 
-def _first_use(ops: list, lab: str) -> int:
+def _first_use(ops: list[Operand], lab: str) -> int:
     for i, (_, labs) in enumerate(ops):
         if lab in labs:
             return i
     return len(ops)
 
 
-def _walk(edges: list[tuple[Expr, str, str]], start: str, weight, close: bool
-          ) -> tuple[list[Expr], str]:
+def _walk(edges: list[tuple[Expr, str, str]], start: str,
+          weight: Callable[[str], Expr | None], close: bool) -> tuple[list[Expr], str]:
     """Matrix factors along the path (or cycle) from ``start``, diag() at inner nodes.
 
     The weights (vectors) at the two ends of a path are left to the caller.

@@ -125,8 +125,9 @@ def _factor(s: Expr) -> Expr:
             try:
                 for k in idx:
                     coeff, factors = parts[k]
+                    assert coeff is not None  # only terms with a coefficient were grouped
                     rest = factors[:-1] if side == "right" else factors[1:]
-                    rests.append(c.mul(coeff, c.matmul(*rest)))  # type: ignore[arg-type]
+                    rests.append(c.mul(coeff, c.matmul(*rest)))
                 rests.sort(key=lambda r: r.op == "transpose")  # A + A.T rather than A.T + A
                 inner = c.add(*rests)
                 combined = (c.matmul(inner, shared) if side == "right"

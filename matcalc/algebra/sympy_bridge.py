@@ -51,7 +51,7 @@ class Translation:
     def to_sympy(self, root: Expr) -> Any:
         done: dict[int, Any] = {}
         heads = _sympy_heads()
-        for node in postorder(root, known=()):
+        for node in postorder(root):
             op = node.op
             if node is not root and not _elementwise(node):
                 done[id(node)] = self.atom(node)
@@ -73,7 +73,7 @@ class Translation:
                 done[id(node)] = self.atom(node)
         return done[id(root)]
 
-    def from_sympy(self, s: Any, shape: tuple) -> Expr:
+    def from_sympy(self, s: Any) -> Expr:
         return _from_sympy(s, self.back)
 
 
@@ -135,7 +135,7 @@ def simplify_elementwise(root: Expr) -> Expr:
         ops = sympy.count_ops(candidate)
         if ops < best_ops:
             try:
-                best, best_ops = t.from_sympy(candidate, root.shape), ops
+                best, best_ops = t.from_sympy(candidate), ops
             except ValueError:
                 continue
     if best.shape != root.shape:  # a scalar left from broadcasting

@@ -10,11 +10,12 @@ of the graph.  The result has shape ``f.shape + x.shape`` (as ``jax.jacobian``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
 
 from matcalc.algebra.contraction import contract
-from matcalc.algebra.simplify import simplify
+from matcalc.algebra.simplify import remake, simplify
 from matcalc.calculus.rules import Ctx, vjp
+from matcalc.core.dims import Shape
 from matcalc.core.errors import DiffError, ShapeError
 from matcalc.core.expr import (
     Expr,
@@ -26,10 +27,14 @@ from matcalc.core.expr import (
 )
 from matcalc.ops import construct as c
 
+if TYPE_CHECKING:  # steps imports the printers; diff loads it only when steps=True
+    from matcalc.calculus.steps import Derivation
+
 LAYOUTS = ("denominator", "numerator")
 
 
-def _variable(f: Expr, wrt: Any) -> Expr | None:
+def _variable(f: Expr, wrt: object) -> Expr | None:
+    # wrt is checked here, not trusted to its annotation: callers pass user input
     if isinstance(wrt, Expr):
         if wrt.op != "var":
             raise DiffError(f"can only differentiate by a variable, not {wrt}")
@@ -49,7 +54,7 @@ def _variable(f: Expr, wrt: Any) -> Expr | None:
     return found
 
 
-def _seed(shape: tuple) -> Expr:
+def _seed(shape: Shape) -> Expr:
     """The identity tensor ∂f/∂f of shape ``shape + shape``."""
     if not shape:
         return c.const(1)
@@ -99,8 +104,22 @@ def _symmetrize(G: Expr, x: Expr, batch: int) -> Expr:
     return c.mul(c.const(c.number("0.5")), c.add(G, swapped))
 
 
-def diff(f: Expr, wrt: Any, *, layout: str = "denominator", steps: bool = False) -> Any:
-    """The derivative of ``f`` by the variable ``wrt`` (SPEC section 3)."""
+@overload
+def diff(f: Expr, wrt: str | Expr, *, layout: str = ...,
+         steps: Literal[False] = ...) -> Expr: ...
+@overload
+def diff(f: Expr, wrt: str | Expr, *, layout: str = ..., steps: Literal[True]) -> Derivation: ...
+@overload
+def diff(f: Expr, wrt: str | Expr, *, layout: str = ..., steps: bool) -> Expr | Derivation: ...
+
+
+def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator",
+         steps: bool = False) -> Expr | Derivation:
+    """The derivative of ``f`` by the variable ``wrt`` (SPEC section 3).
+
+    With ``steps=True``, a :class:`~matcalc.calculus.steps.Derivation` holding the
+    result and the rules applied; otherwise the derivative itself.
+    """
     if not isinstance(f, Expr):
         raise DiffError("diff needs an expression; parse the text first (matcalc.parse)")
     if layout not in LAYOUTS:
@@ -121,15 +140,15 @@ def diff(f: Expr, wrt: Any, *, layout: str = "denominator", steps: bool = False)
     return result
 
 
-def gradient(f: Expr, wrt: Any, *, layout: str = "denominator") -> Expr:
+def gradient(f: Expr, wrt: str | Expr, *, layout: str = "denominator") -> Expr:
     """∂f/∂x for a scalar ``f``: the shape of ``x`` (a row with numerator layout)."""
     if isinstance(f, Expr) and f.shape:
         raise DiffError(f"gradient needs a scalar function, but f has shape {f.shape}; "
                         "use jacobian or diff")
-    return diff(f, wrt, layout=layout)  # type: ignore[no-any-return]
+    return diff(f, wrt, layout=layout)
 
 
-def jacobian(f: Expr, wrt: Any) -> Expr:
+def jacobian(f: Expr, wrt: str | Expr) -> Expr:
     """∂f/∂x for a vector (or scalar) ``f`` and a vector (or scalar) ``x``: shape (m, n)."""
     if isinstance(f, Expr) and f.ndim > 1:
         raise DiffError(f"jacobian needs a vector function, but f has shape {f.shape}; "
@@ -139,14 +158,14 @@ def jacobian(f: Expr, wrt: Any) -> Expr:
     if x is not None and x.ndim > 1:
         raise DiffError(f"jacobian needs a vector variable, but {x.name} is a matrix; "
                         "use diff for tensors")
-    return result  # type: ignore[no-any-return]
+    return result
 
 
-def hessian(f: Expr, wrt: Any) -> Expr:
+def hessian(f: Expr, wrt: str | Expr) -> Expr:
     """∂²f/∂x² for a scalar ``f``: (n, n) for a vector, (m, n, m, n) for a matrix."""
     if isinstance(f, Expr) and f.shape:
         raise DiffError(f"hessian needs a scalar function, but f has shape {f.shape}")
-    return diff(diff(f, wrt), wrt)  # type: ignore[no-any-return]
+    return diff(diff(f, wrt), wrt)
 
 
 def subs(expr: Expr, replacements: Mapping[str, Expr]) -> Expr:
@@ -163,11 +182,4 @@ def subs(expr: Expr, replacements: Mapping[str, Expr]) -> Expr:
             raise ShapeError(f"cannot replace {name} ({old.shape}) by {value} ({value.shape}): "
                              "shapes differ")
     return rebuild(expr, lambda node, args: table[node.name] if node.op == "var" and
-                   node.name in table else (node if args == node.args else _remake(node, args)))
-
-
-def _remake(node: Expr, args: tuple[Expr, ...]) -> Expr:
-    """The node with new operands, through its constructor (so it canonicalises)."""
-    from matcalc.algebra.simplify import remake
-
-    return remake(node, args)
+                   node.name in table else (node if args == node.args else remake(node, args)))

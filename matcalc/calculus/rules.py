@@ -31,7 +31,7 @@ class Ctx:
     """The batch (the differentiated function's axes) and fresh index labels."""
 
     batch_shape: Shape
-    _fresh: count = field(default_factory=count)
+    _fresh: count[int] = field(default_factory=count)
     batch: tuple[Label, ...] = ()
 
     def __post_init__(self) -> None:

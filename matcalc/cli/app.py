@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from matcalc.calculus.steps import Derivation
 from matcalc.check.verify import configure_parser, parse_shapes, run_cli, verify
 from matcalc.core.dims import format_shape
 from matcalc.core.errors import MatcalcError
@@ -27,7 +28,10 @@ def _shape_text(shape: tuple[Any, ...], split: int | None = None) -> str:
     if split is None or split == 0 or split == len(shape):
         return format_shape(shape)
     head, tail = format_shape(shape[:split]), format_shape(shape[split:])
-    wrap = (lambda s, n: f"({s})" if n > 1 else s)
+
+    def wrap(s: str, n: int) -> str:
+        return f"({s})" if n > 1 else s
+
     return f"{wrap(head, split)}×{wrap(tail, len(shape) - split)}"
 
 
@@ -57,28 +61,27 @@ def cmd_parse(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _derivative(args: argparse.Namespace, f: Expr) -> Any:
+def _derivative(args: argparse.Namespace, f: Expr) -> Expr | Derivation:
+    """The ``--order``-th derivative; a Derivation for ``--steps`` (first order only)."""
     from matcalc.calculus.differentiate import diff
 
     if args.order < 1:
         raise MatcalcError(f"--order must be at least 1, not {args.order}")
-    result: Any = f
-    for k in range(args.order):
-        last = k == args.order - 1
-        result = diff(result, args.wrt, layout=args.layout if last else "denominator",
-                      steps=bool(getattr(args, "steps", False)) and last and args.order == 1)
-    return result
+    result = f
+    for _ in range(args.order - 1):
+        result = diff(result, args.wrt)
+    return diff(result, args.wrt, layout=args.layout,
+                steps=bool(getattr(args, "steps", False)) and args.order == 1)
 
 
 def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
-    from matcalc.calculus.steps import Derivation
     from matcalc.printing.latex import derivative_latex
     from matcalc.printing.text import dims_in_shapes, to_text
 
     f = _parse(args)
     d = _derivative(args, f)
     derivation = d if isinstance(d, Derivation) else None
-    g = derivation.result if derivation else d
+    g = d.result if isinstance(d, Derivation) else d
     split = f.ndim if args.layout == "denominator" or g.ndim != 1 + f.ndim else None
     latex = derivative_latex(f, args.wrt, g, f_ndim=f.ndim, order=args.order)
     if args.json:
@@ -110,7 +113,6 @@ def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_latex(args: argparse.Namespace, out: TextIO) -> int:
-    from matcalc.calculus.steps import Derivation
     from matcalc.printing.latex import derivative_latex
 
     f = _parse(args)

@@ -107,10 +107,6 @@ def product_dim(factors: Iterable[Dim]) -> Dim:
     return "*".join(names)
 
 
-def format_dim(d: Dim) -> str:
-    return str(d)
-
-
 def format_shape(shape: Shape) -> str:
     """``(m, n)`` → ``m×n``; scalars are ``scalar``."""
     if not shape:

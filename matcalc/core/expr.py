@@ -56,7 +56,8 @@ class Expr:
     def value(self) -> Number:
         if self.op != "const":
             raise AttributeError(f"a {self.op} node has no value")
-        return self.attrs[0]  # type: ignore[no-any-return]
+        value: Number = self.attrs[0]  # attrs is untyped; a const's first attr is its number
+        return value
 
     def variables(self) -> dict[str, Expr]:
         """The variables of the expression by name, in order of first appearance."""
