@@ -279,18 +279,9 @@ def test_bad_requests():
 
 def plain_evaluate(e: mc.Expr, values: dict[str, np.ndarray]) -> np.ndarray:
     """Evaluation by the per-operator rules alone, without the lowered plan."""
-    from matcalc.core.expr import postorder
-    from matcalc.numeric.evaluate import _apply, _leaf, bind
+    from matcalc.numeric.reference import node_values
 
-    arrays, sizes = bind(e, values)
-    results: dict[int, Any] = {}
-    with np.errstate(all="ignore"):
-        for node in postorder(e):
-            if node.args:
-                results[id(node)] = _apply(node, [results[id(a)] for a in node.args], sizes)
-            else:
-                results[id(node)] = _leaf(node, arrays, sizes)
-    return np.asarray(results[id(e)], dtype=float)
+    return np.asarray(node_values(e, values)[-1][1], dtype=float)
 
 
 @pytest.mark.parametrize("label,text,shapes,wrt,order,hints", EXAMPLES,
