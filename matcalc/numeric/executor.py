@@ -119,7 +119,7 @@ def run_einsum(node: Expr, plan: EinsumPlan, args: list[Array], sizes: dict[str,
         scale *= concrete((d,), sizes)[0]
     present = set(terms) - {","}
     kept = "".join(ch for ch in reduced if ch in present)
-    value = einsum(f"{terms}->{kept}", args) if args else np.float64(1.0)
+    value: Array = einsum(f"{terms}->{kept}", args) if args else np.float64(1.0)
     if scale != 1:
         value = scale * value
     if not plan.alias:

@@ -143,11 +143,11 @@ class Module:
                 for d in new:
                     self.source_of[d] = name
                 continue
-            for axis, d in enumerate(v.shape):
-                if isinstance(d, str) and "*" not in d and d not in bound:
-                    self.lines.append(f"    {self.r.dims[d]} = {local}.shape[{axis}]")
-                    bound.add(d)
-                    self.source_of[d] = name
+            for axis, dim in enumerate(v.shape):
+                if isinstance(dim, str) and "*" not in dim and dim not in bound:
+                    self.lines.append(f"    {self.r.dims[dim]} = {local}.shape[{axis}]")
+                    bound.add(dim)
+                    self.source_of[dim] = name
             if any(isinstance(d, str) and "*" in d for d in v.shape):
                 later.append(name)
             elif v.shape:

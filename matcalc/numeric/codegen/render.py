@@ -115,19 +115,19 @@ class Renderer:
         if op == "tr" and recipe == "trace_of_product":
             p, q = node.args[0].args
             return f'np.einsum("ij,ji->", {self.ref(p, COND)}, {self.ref(q, COND)})', ATOM
-        a = [self.ref(x, COND) for x in node.args]
+        operands = [self.ref(x, COND) for x in node.args]
         template = TEMPLATES.get(op)
         if template is not None:
             if template.startswith("_"):
                 self.helpers.add(template.split("(")[0])
-            return template.format(*a), ATOM
+            return template.format(*operands), ATOM
         if op == "vec":
             return f'{self.ref(node.args[0], ATOM)}.reshape(-1, order="F")', ATOM
         if op == "unvec":
             return (f'{self.ref(node.args[0], ATOM)}.reshape({self.shape(node.shape)}, '
                     'order="F")'), ATOM
         if op == "reshape":
-            return f"np.reshape({a[0]}, {self.shape(node.shape)})", ATOM
+            return f"np.reshape({operands[0]}, {self.shape(node.shape)})", ATOM
         raise MatcalcError(f"codegen has no NumPy rule for the operator {op!r}")
 
     # -- sums and products ---------------------------------------------------------------
