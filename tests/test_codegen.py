@@ -11,6 +11,7 @@ import ast
 import importlib.util
 import itertools
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,11 +22,12 @@ import matcalc as mc
 _counter = itertools.count()
 
 
-def load(source: str, tmp_path) -> Any:
+def load(source: str, tmp_path: Path) -> Any:
     name = f"generated_{next(_counter)}"
     path = tmp_path / f"{name}.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -87,8 +89,9 @@ EXAMPLES = [
 
 @pytest.mark.parametrize("label,text,shapes,wrt,order,hints", EXAMPLES,
                          ids=[e[0] for e in EXAMPLES])
-def test_examples_match_evaluate_and_finite_differences(tmp_path, label, text, shapes, wrt,
-                                                        order, hints):
+def test_examples_match_evaluate_and_finite_differences(
+        tmp_path: Path, label: str, text: str, shapes: dict[str, Any], wrt: list[str],
+        order: int, hints: dict[str, Any]) -> None:
     f = mc.parse(text, shapes=shapes)
     source = mc.codegen(f, wrt=wrt, order=order)
     module = load(source, tmp_path)
@@ -105,8 +108,9 @@ def test_examples_match_evaluate_and_finite_differences(tmp_path, label, text, s
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-11, err_msg=str(e))
 
     # the generated derivatives against central differences of the generated code
-    def outputs(**changed: np.ndarray) -> tuple:
-        return module.value_and_derivatives(**{**values, **changed})
+    def outputs(**changed: np.ndarray) -> tuple[Any, ...]:
+        result: tuple[Any, ...] = module.value_and_derivatives(**{**values, **changed})
+        return result
 
     h = 1e-6
     for k, w in enumerate(wrt):
@@ -128,7 +132,7 @@ def test_examples_match_evaluate_and_finite_differences(tmp_path, label, text, s
         assert mc.verify(f, w).ok
 
 
-def test_source_is_numpy_only_and_never_evals(tmp_path):
+def test_source_is_numpy_only_and_never_evals(tmp_path: Path) -> None:
     f = mc.parse("0.5*logdet(S) + 0.5*(x - mu)' @ inv(S) @ (x - mu)", shapes={"S": "spd(n)"})
     source = mc.codegen(f, wrt=["mu", "S"], order=2)
     tree = ast.parse(source)
@@ -139,7 +143,7 @@ def test_source_is_numpy_only_and_never_evals(tmp_path):
     assert "value_and_derivatives" in functions
 
 
-def test_shape_assertions(tmp_path):
+def test_shape_assertions(tmp_path: Path) -> None:
     f = mc.parse("0.5*norm(y - A@x)^2")
     module = load(mc.codegen(f, wrt=["x"]), tmp_path)
     rng = np.random.default_rng(0)
@@ -167,21 +171,21 @@ def code(source: str) -> str:
     return ast.unparse(tree)
 
 
-def test_common_subexpressions_are_computed_once():
+def test_common_subexpressions_are_computed_once() -> None:
     f = mc.parse("0.5*norm(y - tanh(A@x + b))^2")
     source = code(mc.codegen(f, wrt=["A", "b"], order=2))
     assert source.count("np.tanh(") == 1
     assert source.count("A @ x") == 1
 
 
-def test_chains_are_ordered_by_cost():
+def test_chains_are_ordered_by_cost() -> None:
     f = mc.parse("x' @ A' @ A @ x + sum(A' @ A @ y)")
     source = code(mc.codegen(f, wrt=["x", "y"]))
     assert "A.T @ (A @ x)" in source
     assert "(A.T @ A)" not in source and "A.T @ A @" not in source
 
 
-def test_three_matrices_in_the_cheaper_order(tmp_path):
+def test_three_matrices_in_the_cheaper_order(tmp_path: Path) -> None:
     f = mc.parse("sum(A @ B @ C)")
     source = mc.codegen(f)
     module = load(source, tmp_path)
@@ -192,7 +196,24 @@ def test_three_matrices_in_the_cheaper_order(tmp_path):
         assert np.isclose(value, np.sum(A @ B @ C))
 
 
-def test_diagonals_and_identities_are_never_built():
+def test_evaluate_and_codegen_multiply_a_chain_in_one_order() -> None:
+    """One scheduler: the lowering's schedule is what evaluate runs and codegen writes."""
+    from matcalc.numeric.lowering import ChainPlan, Lowering
+    from matcalc.numeric.schedule import left_first
+
+    for dims, written in [((2, 30, 3, 40), "A @ B @ C"), ((30, 2, 40, 3), "A @ (B @ C)")]:
+        p0, p1, p2, p3 = dims
+        f = mc.parse("A @ B @ C", shapes={"A": (p0, p1), "B": (p1, p2), "C": (p2, p3)})
+        low = Lowering([f])
+        low.order([f])
+        plan = low.recipe[id(f)]
+        assert isinstance(plan, ChainPlan) and plan.schedule.kind == "chain3"
+        assert plan.schedule.dims == dims
+        assert left_first(*dims) == (written == "A @ B @ C")
+        assert written in code(mc.codegen(f))
+
+
+def test_diagonals_and_identities_are_never_built() -> None:
     f = mc.parse("tanh(A@x + b)")
     source = mc.codegen(f, wrt=["x", "A"])
     assert "[:, None] * A" in source
@@ -201,7 +222,7 @@ def test_diagonals_and_identities_are_never_built():
     assert "np.diag(" not in mc.codegen(g, wrt=["x", "v"])
 
 
-def test_order_three_and_four_tensors(tmp_path):
+def test_order_three_and_four_tensors(tmp_path: Path) -> None:
     f = mc.parse("tanh(A@x + b)")
     module = load(mc.codegen(f, wrt=["A"]), tmp_path)
     rng = np.random.default_rng(0)
@@ -211,7 +232,7 @@ def test_order_three_and_four_tensors(tmp_path):
     np.testing.assert_allclose(jac, mc.evaluate(mc.diff(f, "A"), values))
 
 
-def test_rows_follow_evaluate(tmp_path):
+def test_rows_follow_evaluate(tmp_path: Path) -> None:
     for text in ["x' @ A", "x' @ A + y'", "(A @ x)'", "x @ y'", "x' @ y"]:
         f = mc.parse(text)
         module = load(mc.codegen(f, wrt=["x"]), tmp_path)
@@ -233,7 +254,7 @@ MORE = [
 
 
 @pytest.mark.parametrize("text", MORE)
-def test_operators_match_evaluate(tmp_path, text):
+def test_operators_match_evaluate(tmp_path: Path, text: str) -> None:
     f = mc.parse(text)
     names = list(f.variables())
     wrt = [n for n in names if f.variables()[n].ndim <= 2][:2]
@@ -250,7 +271,7 @@ def test_operators_match_evaluate(tmp_path, text):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg=str(e))
 
 
-def test_dimension_sizes_given_as_values(tmp_path):
+def test_dimension_sizes_given_as_values(tmp_path: Path) -> None:
     f = mc.parse("sum(x) / n + m", shapes={"x": ("n",), "m": "scalar"})
     module = load(mc.codegen(f, wrt=["x"]), tmp_path)
     value, grad = module.value_and_derivatives(x=np.arange(4.0), m=1.0)
@@ -258,7 +279,7 @@ def test_dimension_sizes_given_as_values(tmp_path):
     np.testing.assert_allclose(grad, np.full(4, 0.25))
 
 
-def test_names_that_are_python_keywords(tmp_path):
+def test_names_that_are_python_keywords(tmp_path: Path) -> None:
     f = mc.parse("lambda * norm(values)^2", shapes={"lambda": (), "values": ("n",)})
     module = load(mc.codegen(f, wrt=["values"]), tmp_path)
     v = np.array([1.0, 2.0])
@@ -267,7 +288,7 @@ def test_names_that_are_python_keywords(tmp_path):
     np.testing.assert_allclose(grad, 6 * v)
 
 
-def test_bad_requests():
+def test_bad_requests() -> None:
     f = mc.parse("A @ x")
     with pytest.raises(mc.DiffError):
         mc.codegen(f, wrt=["x"], order=2)
@@ -279,23 +300,16 @@ def test_bad_requests():
 
 def plain_evaluate(e: mc.Expr, values: dict[str, np.ndarray]) -> np.ndarray:
     """Evaluation by the per-operator rules alone, without the lowered plan."""
-    from matcalc.core.expr import postorder
-    from matcalc.numeric.evaluate import _apply, _leaf, bind
+    from matcalc.numeric.reference import node_values
 
-    arrays, sizes = bind(e, values)
-    results: dict[int, Any] = {}
-    with np.errstate(all="ignore"):
-        for node in postorder(e):
-            if node.args:
-                results[id(node)] = _apply(node, [results[id(a)] for a in node.args], sizes)
-            else:
-                results[id(node)] = _leaf(node, arrays, sizes)
-    return np.asarray(results[id(e)], dtype=float)
+    return np.asarray(node_values(e, values)[-1][1], dtype=float)
 
 
 @pytest.mark.parametrize("label,text,shapes,wrt,order,hints", EXAMPLES,
                          ids=[e[0] for e in EXAMPLES])
-def test_lowered_evaluation_matches_plain_rules(label, text, shapes, wrt, order, hints):
+def test_lowered_evaluation_matches_plain_rules(label: str, text: str, shapes: dict[str, Any],
+                                                wrt: list[str], order: int,
+                                                hints: dict[str, Any]) -> None:
     f = mc.parse(text, shapes=shapes)
     values = draw(f, np.random.default_rng(4), **hints)
     exprs = [f] + [mc.diff(f, w) for w in wrt]
@@ -306,7 +320,7 @@ def test_lowered_evaluation_matches_plain_rules(label, text, shapes, wrt, order,
                                    rtol=1e-10, atol=1e-12, err_msg=str(e))
 
 
-def test_command_line(tmp_path, capsys):
+def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from matcalc.cli.app import main
 
     assert main(["codegen", "0.5*norm(y - A@x)^2", "--wrt", "x", "--wrt", "A",

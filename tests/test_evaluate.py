@@ -278,7 +278,7 @@ def test_shared_subexpressions_are_computed_once() -> None:
     assert calls == 1
 
 
-def test_inverse_of_a_singular_matrix_is_a_clear_error():
+def test_inverse_of_a_singular_matrix_is_a_clear_error() -> None:
     """NumPy's LinAlgError becomes a MatcalcError naming the node (never a traceback)."""
     f = mc.parse("x' @ inv(X) @ x")
     with pytest.raises(mc.EvaluationError, match=r"cannot evaluate inv\(X\): Singular matrix"):

@@ -266,8 +266,11 @@ class _Plan:
     """Evaluates an expression keeping what the checks need from its inner nodes."""
 
     def __init__(self, expr: Expr):
+        from matcalc.numeric.reference import ReferencePlan
+
         self.expr = expr
-        self.order = list(postorder(expr))
+        self.reference = ReferencePlan(expr)  # the op-by-op values of every node
+        self.order = self.reference.nodes
         index = {id(n): i for i, n in enumerate(self.order)}
         self.steps = [(n, [index[id(a)] for a in n.args]) for n in self.order]
         self.watch: list[tuple[int, str]] = []  # (index of the argument, how to read its branch)
@@ -299,17 +302,8 @@ class _Plan:
                 self.watch.append((args[0], "detsign"))
 
     def run(self, values: dict[str, Any]) -> tuple[Any, list[Any]]:
-        """The value and every node's value."""
-        from matcalc.numeric.evaluate import _apply, _leaf, bind
-
-        arrays, sizes = bind(self.expr, values)
-        results: list[Any] = []
-        with np.errstate(all="ignore"):
-            for node, arg_ids in self.steps:
-                if arg_ids:
-                    results.append(_apply(node, [results[i] for i in arg_ids], sizes))
-                else:
-                    results.append(_leaf(node, arrays, sizes))
+        """The value and every node's value (in the order of ``self.order``)."""
+        results = self.reference.run(values)
         return results[-1], results
 
     def branches(self, results: list[Any]) -> tuple[Any, ...]:

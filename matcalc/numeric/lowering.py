@@ -1,10 +1,11 @@
 """Lowering: how each node of a DAG is best computed with NumPy.
 
-Shared by :mod:`matcalc.codegen` (which writes the plan out as Python source)
-and :mod:`matcalc.numeric` (which runs it).  Lowering changes what a node needs,
+Shared by :mod:`matcalc.numeric.codegen` (which writes the plan out as Python
+source) and :mod:`matcalc.numeric.executor` (which runs it).  Lowering changes what a node needs,
 not what it means, the way a person writes closed forms by hand:
 
-* a matrix product is a chain of :class:`Factor` s: ``diag(v)`` becomes the
+* a matrix product is a chain of :class:`Factor` s, multiplied in the order of
+  :func:`~matcalc.numeric.schedule.schedule_chain`: ``diag(v)`` becomes the
   vector ``v`` (a scaling, never a dense diagonal matrix), identities vanish,
   a transposed vector is a row, ``M @ ones(n)`` is a row sum, and a contiguous
   part of the chain that the DAG computes anyway is reused;
@@ -29,21 +30,9 @@ from typing import Any
 
 from matcalc.core.dims import Dim
 from matcalc.core.expr import Expr
+from matcalc.numeric.schedule import ChainPlan, Factor, kind_of, schedule_chain
 
-
-@dataclass
-class Factor:
-    """One factor of a matrix chain.
-
-    ``kind`` is ``mat``; ``diag`` (``node`` is the vector v of diag(v)); ``col``
-    (a vector); ``row`` (``node`` is the vector u of the row u.T) or ``row2`` (a
-    row array of shape (1, n)).
-    """
-
-    kind: str
-    node: Expr
-    row_sums: bool = False  # a col factor M @ ones(n), written M.sum(axis=1)
-    value: Any = None  # set by an executor: a partial product computed already
+__all__ = ["ChainPlan", "EinsumPlan", "Factor", "Lowering", "graph_nodes", "kind_of"]
 
 
 @dataclass
@@ -74,16 +63,6 @@ class EinsumPlan:
         terms = ",".join("".join(name(lab) for lab in labs) for _, labs in self.operands)
         full = "".join(name(lab) for lab in self.out)
         return terms, full, "".join(dict.fromkeys(full))
-
-
-def kind_of(e: Expr) -> str:
-    if e.ndim == 0:  # a reused inner product inside a chain (x @ y.T @ z)
-        return "scalar"
-    if e.ndim == 1:
-        return "col"
-    if e.ndim == 2 and e.shape[0] == 1:
-        return "row"
-    return "mat"
 
 
 def graph_nodes(roots: Sequence[Expr]) -> list[Expr]:
@@ -144,7 +123,7 @@ class Lowering:
             deps = [distributed]
         elif op == "matmul":
             factors = self._factors(node)
-            self.recipe[key] = factors
+            self.recipe[key] = ChainPlan(factors, schedule_chain(node, factors))
             deps = [f.node for f in factors]
         elif op == "einsum":
             plan = self._einsum(node)

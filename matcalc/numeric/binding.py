@@ -1,0 +1,116 @@
+"""Binding: the arrays given for an expression's variables and the sizes of its dimensions.
+
+Sizes are read off the arrays and checked against the declared shapes (SPEC
+section 4); a dimension that no array fixes may be given by name in the values.
+Shared by every evaluator of :mod:`matcalc.numeric`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from matcalc.core.dims import Shape, dim_value, format_shape
+from matcalc.core.errors import ShapeError
+from matcalc.core.expr import Expr, postorder, related_variables
+
+Array = Any
+
+
+def bind(expr: Expr, values: Mapping[str, Any]) -> tuple[dict[str, Array], dict[str, int]]:
+    """Arrays for the variables of ``expr`` and the sizes of its named dimensions."""
+    if not isinstance(values, Mapping):
+        raise ShapeError("values must be a dict from variable name to array")
+    arrays: dict[str, Array] = {}
+    sizes: dict[str, int] = {}
+    seen_from: dict[str, str] = {}
+    variables = expr.variables()
+    for name, node in variables.items():
+        if name not in values:
+            raise ShapeError(f"no value given for variable {name} "
+                             f"({format_shape(node.shape)})")
+        a = _real_array(name, values[name])
+        if a.ndim != node.ndim:
+            raise ShapeError(f"{name} should have shape {format_shape(node.shape)} "
+                             f"but the array has shape {a.shape}")
+        for d, n in zip(node.shape, a.shape, strict=True):
+            if isinstance(d, int):
+                if d != n:
+                    raise ShapeError(f"{name} should have shape {format_shape(node.shape)} "
+                                     f"but the array has shape {a.shape}")
+            elif "*" not in d:
+                if d in sizes and sizes[d] != n:
+                    raise ShapeError(f"dimension {d} is {sizes[d]} for {seen_from[d]} but "
+                                     f"{n} for {name}")
+                sizes[d] = n
+                seen_from.setdefault(d, name)
+        arrays[name] = a
+    for name, node in variables.items():  # product dimensions, once their factors are known
+        for d, n in zip(node.shape, arrays[name].shape, strict=True):
+            if isinstance(d, str) and "*" in d:
+                want = dim_value(d, sizes)
+                if want is not None and want != n:
+                    raise ShapeError(f"{name} should have {d} = {want} entries along an axis, "
+                                     f"not {n}")
+    for name, node in related_variables(expr).items():  # variables the expression lost
+        if name in variables or name not in values:
+            continue
+        try:
+            shape = np.shape(values[name])
+        except (TypeError, ValueError):
+            continue
+        if len(shape) == node.ndim:
+            for d, n in zip(node.shape, shape, strict=True):
+                if isinstance(d, str) and "*" not in d:
+                    sizes.setdefault(d, n)
+    for node in postorder(expr):  # dimensions that no variable fixes
+        for d in node.shape:
+            if isinstance(d, str):
+                for part in d.split("*"):
+                    if not part.isdigit() and part not in sizes and part in values:
+                        sizes[part] = _size(part, values[part])
+        if node.op == "dim" and node.attrs[0] not in sizes:
+            name = node.attrs[0]
+            if name in values:
+                sizes[name] = _size(name, values[name])
+            else:
+                raise ShapeError(f"the size of dimension {name} is not known: no array "
+                                 "has it; give it in the values")
+    return arrays, sizes
+
+
+def _size(name: str, value: Any) -> int:
+    """A dimension's size given in the values: a positive integer."""
+    whole = isinstance(value, int | np.integer) or (
+        isinstance(value, float | np.floating) and float(value).is_integer())
+    if isinstance(value, bool) or not whole or value < 1:
+        raise ShapeError(f"the size of dimension {name} must be a positive integer, "
+                         f"not {value!r}")
+    return int(value)
+
+
+def _real_array(name: str, value: Any) -> Array:
+    """``value`` as an array of floats; strings, complex numbers and the like are refused."""
+    try:
+        a = np.asarray(value)
+        if np.iscomplexobj(a):
+            raise ShapeError(f"the value of {name} is complex; matcalc computes with real "
+                             "numbers")
+        if a.dtype.kind not in "biufO":
+            raise TypeError
+        return a.astype(float)
+    except (TypeError, ValueError):
+        raise ShapeError(f"the value of {name} is not an array of numbers") from None
+
+
+def concrete(shape: Shape, sizes: dict[str, int]) -> tuple[int, ...]:
+    """``shape`` in numbers, given the sizes of its named dimensions."""
+    out = []
+    for d in shape:
+        v = dim_value(d, sizes)
+        if v is None:
+            raise ShapeError(f"the size of dimension {d} is not known: give it in the values")
+        out.append(v)
+    return tuple(out)

@@ -1,0 +1,225 @@
+"""The module writer of generated code: names, the inputs and their checks, the text.
+
+:class:`Module` lowers the outputs' DAG (:mod:`matcalc.numeric.lowering`),
+binds the inputs and the dimensions they fix, checks declared shapes, and
+writes each node that the plan needs through the
+:class:`~matcalc.numeric.codegen.render.Renderer`: a named temporary, or an
+expression inlined into its user's line when it is used once and short.
+"""
+
+from __future__ import annotations
+
+import keyword
+
+from matcalc.core.expr import Expr
+from matcalc.numeric.codegen.helpers import HELPERS, RESERVED
+from matcalc.numeric.codegen.render import Renderer
+from matcalc.numeric.codegen.syntax import (
+    ATOM,
+    is_negation,
+    is_reciprocal_of_leaf,
+    shape_text,
+    short_text,
+)
+from matcalc.numeric.lowering import Lowering
+from matcalc.numeric.optable import STEMS
+
+INLINE_LIMIT = 64  # longest expression written into its user's line instead of named
+
+
+class Module:
+    """The text of a generated module: its inputs, one line per named node, its outputs."""
+
+    def __init__(self, f: Expr, outputs: list[tuple[str, Expr]], wrt: list[str], order: int):
+        self.f = f
+        self.outputs = outputs
+        self.wrt = wrt
+        self.order = order
+        self.r = Renderer()  # the code of each node, the dimensions' locals, the helpers
+        self.taken: set[str] = set(RESERVED)
+        self.local: dict[str, str] = {}  # variable name -> local name
+        self.lines: list[str] = []
+        self.counters: dict[str, int] = {}
+
+    # -- names ---------------------------------------------------------------------------
+    def fresh(self, stem: str) -> str:
+        if stem not in self.taken and not keyword.iskeyword(stem):
+            self.taken.add(stem)
+            return stem
+        while True:
+            k = self.counters.get(stem, 0) + 1
+            self.counters[stem] = k
+            name = f"{stem}{k}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    # -- the source ----------------------------------------------------------------------
+    def source(self) -> str:
+        roots = [e for _, e in self.outputs]
+        low = Lowering(roots)
+        order = low.order(roots)
+        uses: dict[int, int] = {}
+        for node in order:
+            for d in low.deps[id(node)]:
+                uses[id(d)] = uses.get(id(d), 0) + 1
+        for _, e in self.outputs:  # outputs are named
+            uses[id(e)] = uses.get(id(e), 0) + 2
+        out_names: dict[int, str] = {}
+        self._prologue(order)
+        for name, e in self.outputs:
+            if id(e) not in out_names and e.op not in ("var", "const", "dim", "zeros", "ones",
+                                                       "eye", "transpose"):
+                out_names[id(e)] = name
+        for node in order:
+            if id(node) in self.r.code:
+                continue
+            rendered = self.r.render(node, low)
+            target = out_names.get(id(node))
+            if callable(rendered):  # several statements
+                name = target or self.fresh(self._stem(node))
+                self.lines.extend(rendered(name))
+                self.r.code[id(node)] = (name, ATOM)
+                continue
+            code, prec = rendered
+            inline = target is None and (
+                node.op in ("var", "const", "dim")
+                or (node.op == "transpose" and node.args[0].op == "var")
+                or is_negation(node) or is_reciprocal_of_leaf(node)
+                or (uses.get(id(node), 0) <= 1 and len(code) <= INLINE_LIMIT
+                    and node.op not in ("zeros", "ones", "eye")))
+            if inline:
+                self.r.code[id(node)] = (code, prec)
+            else:
+                name = target or self.fresh(self._stem(node))
+                self.lines.append(self._assign(name, code, node))
+                self.r.code[id(node)] = (name, ATOM)
+        results = []
+        for _, e in self.outputs:
+            code = self.r.code[id(e)][0]
+            if not e.shape:
+                code = f"np.float64({code})"
+            elif e.op in ("var", "transpose"):
+                code = f"np.array({code})"
+            results.append(code)
+        return self._module_text(results)
+
+    def _stem(self, node: Expr) -> str:
+        if node.op == "fn":
+            return str(node.attrs[0])
+        if node.op == "inv" and node.args[0].op == "var":
+            return f"inv_{self.local[node.args[0].name]}"
+        return STEMS.get(node.op, node.op)
+
+    def _assign(self, name: str, code: str, node: Expr) -> str:
+        line = f"    {name} = {code}"
+        text = short_text(node)
+        if text and text != code and "\n" not in text:
+            pad = max(1, 44 - len(line))
+            line += " " * pad + f"  # {text}"
+        return line
+
+    # -- inputs and their shapes ---------------------------------------------------------
+    def _prologue(self, order: list[Expr]) -> None:
+        variables = self.f.variables()
+        for name in variables:
+            local = name if (name not in self.taken and not keyword.iskeyword(name)) else None
+            self.local[name] = local or self.fresh(f"{name}_")
+            self.taken.add(self.local[name])
+        bound: set[str] = set()
+        self.source_of: dict[str, str] = {}  # dimension -> the variable whose array fixed it
+        later: list[str] = []  # variables with product dimensions, checked at the end
+        for name, v in variables.items():
+            local = self.local[name]
+            self.lines.append(f"    {local} = _array(values, {name!r}, {v.ndim})")
+            self.r.code[id(v)] = (local, ATOM)
+            new = [d for d in v.shape if isinstance(d, str) and "*" not in d and d not in bound]
+            for d in new:
+                self.r.dims[d] = self._dim_name(d)
+            if v.shape and len(new) == v.ndim and len(set(new)) == len(new):
+                names = ", ".join(self.r.dims[d] for d in new)
+                self.lines.append(f"    {names}{',' if v.ndim == 1 else ''} = {local}.shape")
+                bound.update(new)
+                for d in new:
+                    self.source_of[d] = name
+                continue
+            for axis, dim in enumerate(v.shape):
+                if isinstance(dim, str) and "*" not in dim and dim not in bound:
+                    self.lines.append(f"    {self.r.dims[dim]} = {local}.shape[{axis}]")
+                    bound.add(dim)
+                    self.source_of[dim] = name
+            if any(isinstance(d, str) and "*" in d for d in v.shape):
+                later.append(name)
+            elif v.shape:
+                self._check(name, v)
+        for node in order:  # dimensions that no input array fixes
+            dims = [d for d in node.shape if isinstance(d, str)]
+            if node.op == "dim":
+                dims.append(node.attrs[0])
+            for d in dims:
+                for part in str(d).split("*"):
+                    if part.isdigit() or part in bound:
+                        continue
+                    self.r.dims[part] = self._dim_name(part)
+                    self.r.helpers.add("_size")
+                    self.lines.append(f"    {self.r.dims[part]} = _size(values, {part!r})")
+                    bound.add(part)
+        for name in later:  # product dimensions, once their factors are known
+            self._check(name, variables[name])
+
+    def _dim_name(self, d: str) -> str:
+        if d in self.r.dims:
+            return self.r.dims[d]
+        ok = d.isidentifier() and not keyword.iskeyword(d) and d not in self.taken
+        name = d if ok else self.fresh("dim_" + "".join(ch if ch.isalnum() else "_" for ch in d))
+        self.taken.add(name)
+        return name
+
+    def _check(self, name: str, v: Expr) -> None:
+        local = self.local[name]
+        want = self.r.shape(v.shape)
+        declared = "(" + ", ".join(map(str, v.shape)) + ("," if v.ndim == 1 else "") + ")"
+        sources: dict[str, list[str]] = {}
+        for d in v.shape:
+            for part in str(d).split("*"):
+                other = self.source_of.get(part)
+                if other is not None and other != name and part not in sources.get(other, []):
+                    sources.setdefault(other, []).append(part)
+        why = "; ".join(f"{', '.join(ds)} from {other}" for other, ds in sources.items())
+        self.lines.append(f"    if {local}.shape != {want}:")
+        self.lines.append(f"        raise ValueError(f\"{name} should have shape {declared} = "
+                          f"{{{want}}}{f' ({why})' if why else ''} but has shape "
+                          f"{{{local}.shape}}\")")
+
+    # -- the module text -----------------------------------------------------------------
+    def _module_text(self, results: list[str]) -> str:
+        f_text = str(self.f)
+        shapes = ", ".join(f"{n}: ({', '.join(map(str, v.shape))}{',' if v.ndim == 1 else ''})"
+                           for n, v in self.f.variables().items())
+        returned = [f"{name} {shape_text(e.shape)}" for name, e in self.outputs]
+        head = [
+            '"""NumPy code generated by matcalc (https://pypi.org/project/matcalc-symbolic/).',
+            "",
+            f"    f = {f_text}",
+            f"    variables: {shapes}",
+            f"    derivatives by: {', '.join(self.wrt) or '-'}"
+            + (" (and Hessians)" if self.order == 2 else ""),
+            "",
+            "value_and_derivatives(**values) returns (" + ", ".join(returned) + ").",
+            '"""',
+            "",
+            "import numpy as np",
+            "",
+        ]
+        body = []
+        for h in HELPERS:
+            if h in self.r.helpers:
+                body.append(HELPERS[h].strip("\n"))
+                body.extend(["", ""])
+        returns = ", ".join(n for n, _ in self.outputs)
+        fn = ["def value_and_derivatives(**values):",
+              f'    """The value of f and its derivatives: ({returns})."""',
+              *self.lines,
+              f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})",
+              ""]
+        return "\n".join(head + ["", *body] + fn) if body else "\n".join(head + ["", *fn])

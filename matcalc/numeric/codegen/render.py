@@ -1,0 +1,296 @@
+"""The expression renderer of generated code: one node's lowered plan as Python text.
+
+A :class:`Renderer` knows the code of every node written so far (a name, or an
+expression inlined into its user) and writes the next node from it: the
+operator's template (:mod:`matcalc.numeric.optable`), sums and products with
+the fewest parentheses, matrix chains along the schedule that the evaluator
+runs too (:mod:`matcalc.numeric.schedule`), einsums along their lowering plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+
+from matcalc.core.dims import Dim
+from matcalc.core.errors import MatcalcError
+from matcalc.core.expr import Expr
+from matcalc.numeric.codegen.syntax import (
+    ADD,
+    ATOM,
+    COND,
+    MUL,
+    POW,
+    UNARY,
+    Code,
+    number,
+    paren,
+    short_text,
+)
+from matcalc.numeric.lowering import ChainPlan, EinsumPlan, Lowering
+from matcalc.numeric.optable import FUNCTIONS, TEMPLATES
+from matcalc.numeric.schedule import Factor, Step, left_first
+from matcalc.ops.record import function as lookup
+
+Statements = Callable[[str], list[str]]  # the lines that compute a node into a name
+
+
+class Renderer:
+    def __init__(self) -> None:
+        self.code: dict[int, Code] = {}  # id -> (code, precedence) of each node written
+        self.dims: dict[str, str] = {}  # dimension name -> the local holding its size
+        self.helpers: set[str] = {"_array"}  # helper functions the module needs
+
+    def dim(self, d: Dim) -> str:
+        """Code for the size of dimension ``d``."""
+        if isinstance(d, int):
+            return str(d)
+        parts = d.split("*")
+        codes = [p if p.isdigit() else self.dims[p] for p in parts]
+        return codes[0] if len(codes) == 1 else "(" + " * ".join(codes) + ")"
+
+    def shape(self, shape: Sequence[Dim]) -> str:
+        if len(shape) == 1:
+            return f"({self.dim(shape[0])},)"
+        return "(" + ", ".join(self.dim(d) for d in shape) + ")"
+
+    def ref(self, e: Expr, need: int) -> str:
+        code, prec = self.code[id(e)]
+        return f"({code})" if prec < need else code
+
+    def render(self, node: Expr, low: Lowering) -> Code | Statements:
+        """The code of ``node`` (an expression), or the statements computing it."""
+        op = node.op
+        recipe = low.recipe.get(id(node))
+        if recipe == "alias":  # computed as an equal expression (see lowering)
+            return self.code[id(low.deps[id(node)][0])]
+        if op == "const":
+            return number(node.attrs[0])
+        if op == "dim":
+            return self.dim(node.attrs[0]), ATOM
+        if op == "zeros":
+            return f"np.zeros({self.shape(node.shape)})", ATOM
+        if op == "ones":
+            return f"np.ones({self.shape(node.shape)})", ATOM
+        if op == "eye":
+            return f"np.eye({self.dim(node.shape[0])})", ATOM
+        if op == "add":
+            return self._add(node)
+        if op == "mul":
+            return self._mul(node.args)
+        if op == "pow":
+            if recipe == "squared_norm":
+                r = low.deps[id(node)][0]
+                if r.ndim == 1:
+                    return f"{self.ref(r, ATOM)} @ {self.ref(r, ATOM)}", MUL
+                return f"np.vdot({self.ref(r, COND)}, {self.ref(r, COND)})", ATOM
+            base, p = node.args
+            if p.op == "const" and p.attrs[0] == Fraction(1, 2):
+                return f"np.sqrt({self.ref(base, COND)})", ATOM
+            return f"{self.ref(base, ATOM)} ** {self.ref(p, UNARY)}", POW
+        if op == "matmul":
+            assert isinstance(recipe, ChainPlan)
+            return self._chain(recipe)
+        if op == "einsum":
+            assert isinstance(recipe, EinsumPlan)
+            return self._einsum(node, recipe)
+        if op == "transpose":
+            a = node.args[0]
+            if a.ndim == 1:
+                return f"{self.ref(a, ATOM)}[None, :]", ATOM
+            if a.shape[0] == 1:
+                return f"{self.ref(a, ATOM)}[0]", ATOM
+            return f"{self.ref(a, ATOM)}.T", ATOM
+        if op == "fn":
+            name = node.attrs[0]
+            call = FUNCTIONS.get(name)
+            if call is None:
+                entry = lookup(name)
+                raise MatcalcError(f"function {name} is user-defined: its NumPy code cannot be "
+                                   "written into a standalone module" if entry else
+                                   f"unknown function {name!r}")
+            if call.startswith("_"):
+                self.helpers.add(call)
+            return f"{call}({self.ref(node.args[0], COND)})", ATOM
+        if op == "tr" and recipe == "trace_of_product":
+            p, q = node.args[0].args
+            return f'np.einsum("ij,ji->", {self.ref(p, COND)}, {self.ref(q, COND)})', ATOM
+        operands = [self.ref(x, COND) for x in node.args]
+        template = TEMPLATES.get(op)
+        if template is not None:
+            if template.startswith("_"):
+                self.helpers.add(template.split("(")[0])
+            return template.format(*operands), ATOM
+        if op == "vec":
+            return f'{self.ref(node.args[0], ATOM)}.reshape(-1, order="F")', ATOM
+        if op == "unvec":
+            return (f'{self.ref(node.args[0], ATOM)}.reshape({self.shape(node.shape)}, '
+                    'order="F")'), ATOM
+        if op == "reshape":
+            return f"np.reshape({operands[0]}, {self.shape(node.shape)})", ATOM
+        raise MatcalcError(f"codegen has no NumPy rule for the operator {op!r}")
+
+    # -- sums and products ---------------------------------------------------------------
+    def _add(self, node: Expr) -> Code:
+        parts: list[str] = []
+        for k, t in enumerate(node.args):
+            negative = self._negated(t)
+            if negative is not None and k > 0:
+                code, prec = self._mul(negative)
+                parts.append(f"- {code if prec > ADD else f'({code})'}")
+            elif k == 0:
+                parts.append(self.ref(t, ADD))
+            else:
+                parts.append(f"+ {self.ref(t, MUL)}")
+        return " ".join(parts), ADD
+
+    def _negated(self, t: Expr) -> list[Expr] | None:
+        """The factors of ``-t`` when ``t`` is written inline as a negative multiple."""
+        from matcalc.ops import construct as c
+
+        if self.code[id(t)][1] == ATOM and t.op != "const":
+            return None  # a named temporary: "+ name"
+        if t.op == "mul" and t.args[0].op == "const" and t.args[0].attrs[0] < 0:
+            c0 = -t.args[0].attrs[0]
+            return list(t.args[1:]) if c0 == 1 else [c.const(c0), *t.args[1:]]
+        if t.op == "const" and t.attrs[0] < 0:
+            return [c.const(-t.attrs[0])]
+        return None
+
+    def _mul(self, factors: Sequence[Expr]) -> Code:
+        num: list[tuple[str, int]] = []
+        den: list[str] = []
+        sign = ""
+        for k, e in enumerate(factors):
+            if k == 0 and e.op == "const" and e.attrs[0] == -1 and len(factors) > 1:
+                sign = "-"
+                continue
+            if id(e) not in self.code:  # a number made while writing a difference
+                self.code[id(e)] = number(e.attrs[0])
+            code, prec = self.code[id(e)]
+            if (e.op == "pow" and e.args[1].op == "const" and e.args[1].attrs[0] < 0
+                    and prec != ATOM):  # written inline: a division
+                p = -e.args[1].attrs[0]
+                den.append(self.ref(e.args[0], POW if p == 1 else ATOM)
+                           + ("" if p == 1 else f" ** {number(p)[0]}"))
+                continue
+            num.append((code, prec))
+        if not num:
+            num.append(("1.0", ATOM))
+        if len(num) == 1 and not den:
+            code, prec = num[0]
+            if sign:
+                return f"-{paren(code, prec, UNARY)}", UNARY
+            return code, prec
+        parts = [paren(c, p, MUL if i == 0 else UNARY) for i, (c, p) in enumerate(num)]
+        code = sign + " * ".join(parts) + "".join(f" / {d}" for d in den)
+        return code, MUL
+
+    # -- matrix chains: the schedule written out -----------------------------------------
+    def _factor(self, f: Factor, atom: bool) -> Code:
+        if f.kind == "row2":
+            return f"{self.ref(f.node, ATOM)}[0]", ATOM
+        if f.row_sums:
+            return f"{self.ref(f.node, ATOM)}.sum(axis=1)", ATOM
+        if atom:
+            return self.ref(f.node, ATOM), ATOM
+        return self.code[id(f.node)]
+
+    def _chain(self, plan: ChainPlan) -> Code:
+        """The code of a chain's schedule (explicit stack: chains may be long)."""
+        done: dict[int, Code] = {}
+        stack: list[tuple[Step, bool]] = [(plan.schedule, False)]
+        while stack:
+            step, expanded = stack.pop()
+            if not expanded:
+                stack.append((step, True))
+                stack.extend((a, False) for a in step.args)
+                continue
+            args = [done[id(s)] for s in step.args]
+            done[id(step)] = self._step(step, args, plan.factors)
+        return done[id(plan.schedule)]
+
+    def _step(self, step: Step, a: list[Code], factors: list[Factor]) -> Code:
+        kind = step.kind
+        if kind == "factor":
+            return self._factor(factors[step.index], step.atom)
+        if kind in ("matmul", "mul"):
+            op = "@" if kind == "matmul" else "*"
+            return f"{paren(*a[0], MUL)} {op} {paren(*a[1], UNARY)}", MUL
+        if kind == "product":
+            return " * ".join(paren(c, p, UNARY) for c, p in a), MUL
+        if kind == "outer":
+            return f"np.outer({a[0][0]}, {a[1][0]})", ATOM
+        if kind == "asrow":
+            return f"{paren(*a[0], ATOM)}[None, :]", ATOM
+        if kind == "rowscale":
+            diagonals = [c for c, _ in a[:-1]]
+            scale = diagonals[0] if len(diagonals) == 1 else "(" + " * ".join(diagonals) + ")"
+            return f"{scale}[:, None] * {paren(*a[-1], UNARY)}", MUL
+        if kind == "diag":
+            return "np.diag(" + " * ".join(c for c, _ in a) + ")", ATOM
+        if kind == "chain3":
+            (x, px), (y, py), (z, pz) = a
+            left = f"{paren(x, px, MUL)} @ {paren(y, py, UNARY)} @ {paren(z, pz, UNARY)}"
+            right = f"{paren(x, px, MUL)} @ ({paren(y, py, MUL)} @ {paren(z, pz, UNARY)})"
+            p0, p1, p2, p3 = step.dims
+            choice = static_order(p0, p1, p2, p3)
+            if choice == "left":
+                return left, MUL
+            if choice == "right":
+                return right, MUL
+            d0, d1, d2, d3 = (self.dim(p) for p in step.dims)
+            test = f"{d0} * {d2} * ({d1} + {d3}) <= {d1} * {d3} * ({d0} + {d2})"
+            return f"{left} if {test} else {right}", COND
+        if kind == "multidot":
+            return "np.linalg.multi_dot([" + ", ".join(c for c, _ in a) + "])", ATOM
+        raise MatcalcError(f"codegen has no rule for the chain step {kind!r}")
+
+    # -- einsum --------------------------------------------------------------------------
+    def _einsum(self, node: Expr, plan: EinsumPlan) -> Code | Statements:
+        terms, full, reduced = plan.specs()
+        present = set(terms) - {","}
+        scale = [self.dim(d) for d in plan.scalars]
+        ops = [self.ref(e, COND) for e, _ in plan.operands]
+        if not plan.alias:
+            code = self._einsum_call(terms + "->" + full, ops) if ops else "1.0"
+            if scale:
+                return " * ".join([*scale, code]), MUL
+            return code, ATOM
+        kept = "".join(ch for ch in reduced if ch in present)
+        rhs = self._einsum_call(terms + "->" + kept, ops) if ops else "1.0"
+        if ops and kept != reduced:
+            rhs += "[" + ", ".join(":" if ch in present else "None" for ch in reduced) + "]"
+        if scale:
+            rhs = " * ".join([*scale, rhs])
+        shape = self.shape(node.shape)
+        text = short_text(node)
+        comment = f"  # {text}" if text else ""
+
+        def statements(target: str) -> list[str]:
+            return [f"    {target} = np.zeros({shape}){comment}",
+                    f'    np.einsum("{full}->{reduced}", {target})[...] = {rhs}']
+
+        return statements
+
+    def _einsum_call(self, spec: str, ops: list[str]) -> str:
+        if len(ops) <= 1:
+            return f'np.einsum("{spec}", {", ".join(ops)})'
+        self.helpers.add("_einsum")
+        return f'_einsum("{spec}", {", ".join(ops)})'
+
+
+def static_order(p0: Dim, p1: Dim, p2: Dim, p3: Dim) -> str | None:
+    """``left`` for (AB)C, ``right`` for A(BC) when the symbolic sizes decide, else None.
+
+    Costs: (AB)C is p0·p2·(p1 + p3), A(BC) is p1·p3·(p0 + p2); as polynomials in
+    independent sizes they are equal exactly when {p0, p2} = {p1, p3}.  With
+    numbers, :func:`~matcalc.numeric.schedule.left_first` decides, as it does for
+    the evaluator at run time (and the generated test below repeats it).
+    """
+    if (isinstance(p0, int) and isinstance(p1, int) and isinstance(p2, int)
+            and isinstance(p3, int)):
+        return "left" if left_first(p0, p1, p2, p3) else "right"
+    if sorted(map(str, (p0, p2))) == sorted(map(str, (p1, p3))):
+        return "left"
+    return None
