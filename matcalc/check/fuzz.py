@@ -659,11 +659,11 @@ def _evaluation_agrees(f: Any, d: Any, point: dict[str, Any]) -> str:
     import numpy as np
 
     import matcalc as mc
-    from matcalc.check.verify import _Plan
+    from matcalc.check.verify import Plan
 
     for e in (f, d):
         try:
-            mine = np.asarray(_Plan(e).run(point)[0], dtype=float)
+            mine = np.asarray(Plan(e).run(point)[0], dtype=float)
             theirs = np.asarray(mc.evaluate(e, point), dtype=float)
         except Exception as ex:
             return f"evaluate({e}) raised {type(ex).__name__}: {ex}"

@@ -415,7 +415,7 @@ class SecondOpinion:
 
 
 def choose_sizes(exprs: Sequence[Expr], dims: dict[str, int] | None) -> dict[str, int]:
-    from matcalc.check.verify import dimension_names
+    from matcalc.check.sampling import dimension_names
 
     given = dict(dims or {})
     names: list[str] = []
