@@ -1,4 +1,4 @@
-"""The fuzzer: random well-typed expressions, and every check on each (matcalc.fuzz).
+"""The fuzzer: random well-typed expressions, and every check on each (matcalc.check.fuzz).
 
 The bounded campaign and the Hypothesis test must find nothing.  The
 regression tests below are the minimal examples earlier campaigns found, each
@@ -15,7 +15,15 @@ from hypothesis import HealthCheck, given, settings
 
 import matcalc as mc
 from matcalc.check.fuzz import (
-    ELEMENTWISE, VARIABLES, Outcome, check, expressions, from_text, run_range, sample, shrink,
+    ELEMENTWISE,
+    VARIABLES,
+    Outcome,
+    check,
+    expressions,
+    from_text,
+    run_range,
+    sample,
+    shrink,
 )
 
 CI_EXAMPLES = 300  # about 10-20 s

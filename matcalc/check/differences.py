@@ -21,7 +21,7 @@ FULL_JACOBIAN_LIMIT = 64  # free entries of the variable up to which every direc
 EPS = float(np.finfo(float).eps)
 
 
-def directions(shape: tuple[int, ...], structure: str, k: int, rng: np.random.Generator
+def choose_directions(shape: tuple[int, ...], structure: str, k: int, rng: np.random.Generator
                 ) -> tuple[list[np.ndarray], list[str], bool]:
     """Directions to check, their names, and whether they are every basis direction."""
     size = int(np.prod(shape)) if shape else 1

@@ -58,7 +58,11 @@ from typing import Any
 import numpy as np
 
 from matcalc.check.differences import (
-    FULL_JACOBIAN_LIMIT, Direction, Unreliable, difference, directions as choose_directions,
+    FULL_JACOBIAN_LIMIT,
+    Direction,
+    Unreliable,
+    choose_directions,
+    difference,
 )
 from matcalc.check.sampling import choose_sizes, domain_tags, draw_inputs, kink
 from matcalc.core.dims import dim_value, format_shape
@@ -144,8 +148,6 @@ class VerifyReport:
 
 def _json_float(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
-
-    return values
 
 
 # ----------------------------------------------------------------------------------------
