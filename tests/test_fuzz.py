@@ -1,4 +1,4 @@
-"""The fuzzer: random well-typed expressions, and every check on each (matcalc.fuzz).
+"""The fuzzer: random well-typed expressions, and every check on each (matcalc.check.fuzz).
 
 The bounded campaign and the Hypothesis test must find nothing.  The
 regression tests below are the minimal examples earlier campaigns found, each

@@ -9,7 +9,10 @@ import pytest
 
 import matcalc as mc
 import matcalc.ops.construct as c
-from matcalc.check.verify import FULL_JACOBIAN_LIMIT, choose_sizes, find_point, main
+from matcalc.check.differences import FULL_JACOBIAN_LIMIT
+from matcalc.check.sampling import choose_sizes
+from matcalc.check.verify import find_point
+from matcalc.cli.verify import main
 
 # (expression, shapes, variables, orders): every domain restriction and kink of SPEC §2
 CORRECT = [

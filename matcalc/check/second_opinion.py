@@ -28,7 +28,6 @@ what the symmetric gradient convention of SPEC section 3 promises.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,302 +35,20 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import sympy
+import sympy  # type: ignore[import-untyped]  # SymPy ships no type information
 
+from matcalc.check.sampling import choose_sizes
+from matcalc.check.sympy_arrays import Obj, as_array, zip_entries
+from matcalc.check.sympy_values import Unsupported, entries
+from matcalc.check.verify import find_point
 from matcalc.core.dims import dim_value
 from matcalc.core.errors import MatcalcError
-from matcalc.core.expr import Expr, postorder
+from matcalc.core.expr import Expr
 
-Obj = np.ndarray  # object arrays of SymPy expressions (0-d for scalars)
+__all__ = ["Mismatch", "SecondOpinion", "Unsupported", "entries", "second_opinion"]
 
-SIZES = (2, 3, 4, 5)
+SIZES = (2, 3, 4, 5)  # small: SymPy's expansions grow fast with the size
 SIMPLIFY_LIMIT = 300  # operations in an entry above which symbolic simplification is skipped
-
-
-class Unsupported(MatcalcError):
-    """An expression the second opinion cannot expand (a user function without SymPy form)."""
-
-
-# ----------------------------------------------------------------------------------------
-# expanding an expression into SymPy entries
-
-
-def _obj(x: Any) -> Obj:
-    out = np.empty((), dtype=object)
-    out[()] = x
-    return out
-
-
-def _arr(a: Any) -> Obj:
-    return a if isinstance(a, np.ndarray) else _obj(a)
-
-
-def _map(fn: Any, a: Obj) -> Obj:
-    out = np.empty(a.shape, dtype=object)
-    for idx in np.ndindex(a.shape):
-        out[idx] = fn(a[idx])
-    return out
-
-
-def _zip(fn: Any, a: Obj, b: Obj) -> Obj:
-    a, b = np.broadcast_arrays(_arr(a), _arr(b))
-    out = np.empty(a.shape, dtype=object)
-    for idx in np.ndindex(a.shape):
-        out[idx] = fn(a[idx], b[idx])
-    return out
-
-
-def _matmul2(a: Obj, b: Obj) -> Obj:
-    if a.ndim == 1 and b.ndim == 2 and b.shape[0] == 1 and a.shape[0] != 1:
-        return _outer(a, b[0])
-    if a.ndim == 2 and a.shape[0] == 1 and b.ndim == 1:
-        return _obj(sympy.Add(*(a[0, k] * b[k] for k in range(b.shape[0]))))
-    A = a if a.ndim == 2 else a.reshape(1, -1)
-    B = b if b.ndim == 2 else b.reshape(-1, 1)
-    out = np.empty((A.shape[0], B.shape[1]), dtype=object)
-    for i in range(A.shape[0]):
-        for j in range(B.shape[1]):
-            out[i, j] = sympy.Add(*(A[i, k] * B[k, j] for k in range(A.shape[1])))
-    if a.ndim == 1 and b.ndim == 1:
-        return _obj(out[0, 0])
-    if a.ndim == 1:
-        return out[0]
-    if b.ndim == 1:
-        return out[:, 0]
-    return out
-
-
-def _outer(a: Obj, b: Obj) -> Obj:
-    out = np.empty(a.shape + b.shape, dtype=object)
-    for i in np.ndindex(a.shape):
-        for j in np.ndindex(b.shape):
-            out[i + j] = a[i] * b[j]
-    return out
-
-
-def _transpose(a: Obj) -> Obj:
-    if a.ndim == 1:
-        return a.reshape(1, -1)
-    if a.ndim == 2 and a.shape[0] == 1:
-        return a.reshape(-1)
-    return a.T
-
-
-def _det(a: Obj) -> Any:
-    """The determinant by Laplace expansion (no simplification on the way: SymPy's
-    ``Matrix.det`` cancels every intermediate, which explodes on transcendental entries)."""
-    n = a.shape[0]
-    memo: dict[tuple[tuple[int, ...], tuple[int, ...]], Any] = {}
-
-    def minor(rows: tuple[int, ...], cols: tuple[int, ...]) -> Any:
-        key = (rows, cols)
-        if key in memo:
-            return memo[key]
-        if len(rows) == 1:
-            out = a[rows[0], cols[0]]
-        else:
-            r = rows[0]
-            terms = []
-            for k, col in enumerate(cols):
-                entry = a[r, col]
-                if entry == 0:
-                    continue
-                sub = minor(rows[1:], cols[:k] + cols[k + 1:])
-                terms.append(entry * sub if k % 2 == 0 else -entry * sub)
-            out = sympy.Add(*terms)
-        memo[key] = out
-        return out
-
-    return minor(tuple(range(n)), tuple(range(n))) if n else sympy.Integer(1)
-
-
-def _inv(a: Obj) -> Obj:
-    n = a.shape[0]
-    d = _det(a)
-    if d == 0:
-        raise ZeroDivisionError("singular matrix")
-    out = np.empty((n, n), dtype=object)
-    for i in range(n):
-        for j in range(n):
-            rest_r = [r for r in range(n) if r != j]
-            rest_c = [c for c in range(n) if c != i]
-            cof = _det(a[np.ix_(rest_r, rest_c)]) if n > 1 else sympy.Integer(1)
-            out[i, j] = (cof if (i + j) % 2 == 0 else -cof) / d
-    return out
-
-
-def _ismax(a: Obj) -> Obj:
-    flat = list(a.flat)
-    out = np.empty(len(flat), dtype=object)
-    for i, xi in enumerate(flat):
-        conds = [xi > xj for xj in flat[:i]] + [xi >= xj for xj in flat[i + 1:]]
-        out[i] = sympy.Piecewise((1, sympy.And(*conds)), (0, True))
-    return out.reshape(a.shape)
-
-
-def _einsum(spec: str, args: list[Obj]) -> Obj:
-    terms, out = spec.replace(" ", "").split("->")
-    term_list = terms.split(",")
-    size: dict[str, int] = {}
-    for t, a in zip(term_list, args, strict=True):
-        for ch, n in zip(t, a.shape, strict=True):
-            size[ch] = n
-    summed = [ch for ch in dict.fromkeys("".join(term_list)) if ch not in out]
-    result = np.empty(tuple(size[ch] for ch in out), dtype=object)
-    for oidx in np.ndindex(result.shape):
-        fixed = dict(zip(out, oidx, strict=True))
-        total = []
-        for sidx in itertools.product(*(range(size[ch]) for ch in summed)):
-            env = dict(fixed)
-            env.update(zip(summed, sidx, strict=True))
-            prod = sympy.Integer(1)
-            for t, a in zip(term_list, args, strict=True):
-                prod = prod * a[tuple(env[ch] for ch in t)]
-            total.append(prod)
-        result[oidx] = sympy.Add(*total)
-    return result
-
-
-def _kron(a: Obj, b: Obj) -> Obj:
-    if a.ndim == 1:
-        return np.array([x * y for x in a for y in b], dtype=object)
-    out = np.empty((a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]), dtype=object)
-    for i, j in np.ndindex(a.shape):
-        for k, l_ in np.ndindex(b.shape):
-            out[i * b.shape[0] + k, j * b.shape[1] + l_] = a[i, j] * b[k, l_]
-    return out
-
-
-FUNCTIONS: dict[str, Any] = {
-    "exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos,
-    "tan": sympy.tan, "tanh": sympy.tanh, "sinh": sympy.sinh, "cosh": sympy.cosh,
-    "sqrt": sympy.sqrt, "abs": sympy.Abs, "sign": sympy.sign,
-    "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)),
-    "softplus": lambda x: sympy.log(1 + sympy.exp(x)),
-    "relu": lambda x: sympy.Piecewise((x, x > 0), (0, True)),
-    "step": lambda x: sympy.Piecewise((1, x > 0), (0, True)),
-}
-
-
-def _number(v: Any) -> Any:
-    if isinstance(v, Fraction):
-        return sympy.Rational(v.numerator, v.denominator)
-    return sympy.Rational(v) if isinstance(v, int) else sympy.nsimplify(v, rational=True)
-
-
-def entries(expr: Expr, env: dict[str, Obj], sizes: dict[str, int]) -> Obj:
-    """``expr`` expanded into an object array of SymPy expressions (0-d for a scalar)."""
-    done: dict[int, Obj] = {}
-    for node in postorder(expr):
-        a = [done[id(x)] for x in node.args]
-        done[id(node)] = _apply(node, a, env, sizes)
-    out = done[id(expr)]
-    want = tuple(dim_value(d, sizes) or 1 for d in expr.shape)
-    if out.shape != want:
-        out = np.broadcast_to(out, want).copy()
-    return out
-
-
-def _shape(node: Expr, sizes: dict[str, int]) -> tuple[int, ...]:
-    out = []
-    for d in node.shape:
-        v = dim_value(d, sizes)
-        if v is None:
-            raise Unsupported(f"the size of dimension {d} is not known")
-        out.append(v)
-    return tuple(out)
-
-
-def _filled(shape: tuple[int, ...], value: int) -> Obj:
-    out = np.empty(shape, dtype=object)
-    for idx in np.ndindex(shape):
-        out[idx] = sympy.Integer(value)
-    return out
-
-
-def _apply(node: Expr, a: list[Obj], env: dict[str, Obj], sizes: dict[str, int]) -> Obj:
-    op = node.op
-    if op == "const":
-        return _obj(_number(node.attrs[0]))
-    if op == "var":
-        return env[node.name]
-    if op == "dim":
-        return _obj(sympy.Integer(sizes[node.attrs[0]]))
-    if op == "zeros":
-        return _filled(_shape(node, sizes), 0)
-    if op == "ones":
-        return _filled(_shape(node, sizes), 1)
-    if op == "eye":
-        n = _shape(node, sizes)[0]
-        out = _filled((n, n), 0)
-        for i in range(n):
-            out[i, i] = sympy.Integer(1)
-        return out
-    if op == "add":
-        out = a[0]
-        for b in a[1:]:
-            out = _zip(lambda x, y: x + y, out, b)
-        return out
-    if op == "mul":
-        out = a[0]
-        for b in a[1:]:
-            out = _zip(lambda x, y: x * y, out, b)
-        return out
-    if op == "pow":
-        return _zip(lambda x, p: sympy.Pow(x, p), a[0], a[1])
-    if op == "fn":
-        name = node.attrs[0]
-        if name not in FUNCTIONS:
-            raise Unsupported(f"no SymPy form of the function {name}")
-        return _map(FUNCTIONS[name], a[0])
-    if op == "matmul":
-        out = a[0]
-        for b in a[1:]:
-            out = _matmul2(out, b)
-        return out
-    if op == "transpose":
-        return _transpose(a[0])
-    if op == "sum":
-        return _obj(sympy.Add(*a[0].flat))
-    if op == "norm":
-        return _obj(sympy.sqrt(sympy.Add(*(x ** 2 for x in a[0].flat))))
-    if op == "norm1":
-        return _obj(sympy.Add(*(sympy.Abs(x) for x in a[0].flat)))
-    if op == "norminf":
-        return _obj(sympy.Max(*(sympy.Abs(x) for x in a[0].flat)))
-    if op == "tr":
-        return _obj(sympy.Add(*(a[0][i, i] for i in range(a[0].shape[0]))))
-    if op == "det":
-        return _obj(_det(a[0]))
-    if op == "logdet":
-        return _obj(sympy.log(sympy.Abs(_det(a[0]))))
-    if op == "inv":
-        return _inv(a[0])
-    if op == "diag":
-        v = a[0]
-        out = _filled((v.shape[0], v.shape[0]), 0)
-        for i in range(v.shape[0]):
-            out[i, i] = v[i]
-        return out
-    if op == "diagpart":
-        return np.array([a[0][i, i] for i in range(a[0].shape[0])], dtype=object)
-    if op == "softmax":
-        ex = [sympy.exp(x) for x in a[0].flat]
-        total = sympy.Add(*ex)
-        return np.array([e / total for e in ex], dtype=object)
-    if op == "logsumexp":
-        return _obj(sympy.log(sympy.Add(*(sympy.exp(x) for x in a[0].flat))))
-    if op == "ismax":
-        return _ismax(a[0])
-    if op == "kron":
-        return _kron(a[0], a[1])
-    if op == "vec":
-        return a[0].reshape(-1, order="F")
-    if op == "unvec":
-        return a[0].reshape(_shape(node, sizes), order="F")
-    if op == "einsum":
-        return _einsum(node.attrs[0], a)
-    raise Unsupported(f"no SymPy rule for the operator {op}")
 
 
 # ----------------------------------------------------------------------------------------
@@ -368,7 +85,7 @@ def _along(D: Obj, lead: int, idx: tuple[int, ...], structure: str) -> Obj:
     """matcalc's derivative along one free entry: the slice, both halves for symmetric ones."""
     pre = (slice(None),) * lead
     if structure and idx[0] != idx[1]:
-        return _zip(lambda x, y: x + y, D[pre + idx], D[pre + (idx[1], idx[0])])
+        return zip_entries(lambda x, y: x + y, D[pre + idx], D[pre + (idx[1], idx[0])])
     return D[pre + idx]
 
 
@@ -414,17 +131,6 @@ class SecondOpinion:
         return head
 
 
-def choose_sizes(exprs: Sequence[Expr], dims: dict[str, int] | None) -> dict[str, int]:
-    from matcalc.check.verify import dimension_names
-
-    given = dict(dims or {})
-    names: list[str] = []
-    for e in exprs:
-        names += [n for n in dimension_names(e) if n not in names]
-    free = iter(s for s in SIZES if s not in given.values())
-    return {n: given[n] if n in given else next(free, 2) for n in names}
-
-
 def second_opinion(f: Expr, wrt: str, dims: dict[str, int] | None = None, seed: int = 0,
                    mode: str = "auto", order: int = 1, derivative: Expr | None = None,
                    digits: int = 50) -> SecondOpinion:
@@ -444,7 +150,7 @@ def second_opinion(f: Expr, wrt: str, dims: dict[str, int] | None = None, seed: 
         derivative = diff(f, wrt)
         if order == 2:
             derivative = diff(derivative, wrt)
-    sizes = choose_sizes([f, derivative], dims)
+    sizes = choose_sizes(f, dims, (derivative,), candidates=SIZES, fallback=2)
     variables = _variables(f, sizes)
     if wrt not in variables:
         env = {n: v.symbols() for n, v in variables.items()}
@@ -483,11 +189,11 @@ def _symbolic(f: Expr, wrt: str, order: int, derivative: Expr, sizes: dict[str, 
         for idxs in pairs:
             mine = D
             for idx in idxs:
-                mine = _arr(_along(_arr(mine), lead, idx, var.structure))
+                mine = as_array(_along(as_array(mine), lead, idx, var.structure))
             theirs = F[oidx]
             for idx in idxs:
                 theirs = _d(theirs, syms[idx])
-            value = _arr(mine)[oidx]
+            value = as_array(mine)[oidx]
             compared += 1
             if _is_zero(theirs - value, symbols):
                 continue
@@ -550,11 +256,11 @@ def _at_point(f: Expr, wrt: str, order: int, derivative: Expr, sizes: dict[str, 
             _put(arr, idx, arr[idx] + t[k], var.structure)
         moved[wrt] = arr
         F = entries(f, moved, sizes)
-        mine = _arr(_along(D, lead, idxs[0], var.structure))
+        mine = as_array(_along(D, lead, idxs[0], var.structure))
         if order == 2:
-            mine = _arr(_along(mine, lead, idxs[1], var.structure))
+            mine = as_array(_along(mine, lead, idxs[1], var.structure))
         for oidx in np.ndindex(F.shape):
-            theirs = F[oidx]
+            theirs: Any = F[oidx]  # one entry: a SymPy expression
             for k in range(order):
                 theirs = _d(theirs, t[k])
             theirs = theirs.subs({t[0]: 0, t[1]: 0})
@@ -562,7 +268,7 @@ def _at_point(f: Expr, wrt: str, order: int, derivative: Expr, sizes: dict[str, 
             if not _equal(theirs, mine[oidx], digits):
                 mismatches.append(Mismatch(oidx + sum(idxs, ()), theirs, mine[oidx]))
         if order == 2 and idxs[0] != idxs[1]:
-            mine_t = _arr(_along(_arr(_along(D, lead, idxs[1], var.structure)), lead,
+            mine_t = as_array(_along(as_array(_along(D, lead, idxs[1], var.structure)), lead,
                                  idxs[0], var.structure))
             for oidx in np.ndindex(mine_t.shape):  # the Hessian must be symmetric
                 compared += 1
@@ -581,8 +287,6 @@ def _put(arr: Obj, idx: tuple[int, ...], value: Any, structure: str) -> None:
 
 def _rational_point(f: Expr, derivative: Expr, sizes: dict[str, int],
                     variables: dict[str, _Variable], seed: int) -> dict[str, Any] | None:
-    from matcalc.check.verify import find_point
-
     values = find_point(f, sizes, seed, (derivative,))
     if values is None:
         return None

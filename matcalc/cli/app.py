@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from matcalc.calculus.steps import Derivation
-from matcalc.check.verify import configure_parser, parse_shapes, run_cli, verify
+from matcalc.check.verify import verify
+from matcalc.cli.verify import configure_parser, parse_shapes, run_cli
 from matcalc.core.dims import format_shape
 from matcalc.core.errors import MatcalcError
 from matcalc.core.expr import Expr

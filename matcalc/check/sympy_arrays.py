@@ -1,0 +1,184 @@
+"""Object arrays of SymPy expressions, and the matrix operations on them, entry by entry.
+
+The second opinion expands an expression into its scalar entries: every value
+is a NumPy array of dtype object holding SymPy expressions (0-d for a scalar),
+and these are the operations on such arrays that NumPy's own would do with
+numbers — without simplifying on the way (SymPy's ``Matrix.det`` cancels every
+intermediate, which explodes on transcendental entries).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import sympy  # type: ignore[import-untyped]  # SymPy ships no type information
+
+Obj = np.ndarray  # object arrays of SymPy expressions (0-d for scalars)
+
+
+def scalar(x: Any) -> Obj:
+    """A 0-d object array holding ``x``."""
+    out = np.empty((), dtype=object)
+    out[()] = x
+    return out
+
+
+def as_array(a: Any) -> Obj:
+    """``a`` if it is an array, else a 0-d one holding it."""
+    return a if isinstance(a, np.ndarray) else scalar(a)
+
+
+def map_entries(fn: Callable[[Any], Any], a: Obj) -> Obj:
+    """``fn`` applied to every entry."""
+    out = np.empty(a.shape, dtype=object)
+    for idx in np.ndindex(a.shape):
+        out[idx] = fn(a[idx])
+    return out
+
+
+def zip_entries(fn: Callable[[Any, Any], Any], a: Obj, b: Obj) -> Obj:
+    """``fn`` applied to the entries of ``a`` and ``b``, broadcast against each other."""
+    a, b = np.broadcast_arrays(as_array(a), as_array(b))
+    out = np.empty(a.shape, dtype=object)
+    for idx in np.ndindex(a.shape):
+        out[idx] = fn(a[idx], b[idx])
+    return out
+
+
+def matmul(a: Obj, b: Obj) -> Obj:
+    """``a @ b`` as SPEC section 2 defines it (rows are 1×n, columns 1-D)."""
+    if a.ndim == 1 and b.ndim == 2 and b.shape[0] == 1 and a.shape[0] != 1:
+        return outer(a, b[0])
+    if a.ndim == 2 and a.shape[0] == 1 and b.ndim == 1:
+        return scalar(sympy.Add(*(a[0, k] * b[k] for k in range(b.shape[0]))))
+    A = a if a.ndim == 2 else a.reshape(1, -1)
+    B = b if b.ndim == 2 else b.reshape(-1, 1)
+    out = np.empty((A.shape[0], B.shape[1]), dtype=object)
+    for i in range(A.shape[0]):
+        for j in range(B.shape[1]):
+            out[i, j] = sympy.Add(*(A[i, k] * B[k, j] for k in range(A.shape[1])))
+    if a.ndim == 1 and b.ndim == 1:
+        return scalar(out[0, 0])
+    if a.ndim == 1:
+        return np.asarray(out[0])
+    if b.ndim == 1:
+        return np.asarray(out[:, 0])
+    return out
+
+
+def outer(a: Obj, b: Obj) -> Obj:
+    """Every product ``a[i] * b[j]``, indexed ``[i..., j...]``."""
+    out = np.empty(a.shape + b.shape, dtype=object)
+    for i in np.ndindex(a.shape):
+        for j in np.ndindex(b.shape):
+            out[i + j] = a[i] * b[j]
+    return out
+
+
+def transpose(a: Obj) -> Obj:
+    """The transpose; a column becomes a row (1×n) and back."""
+    if a.ndim == 1:
+        return a.reshape(1, -1)
+    if a.ndim == 2 and a.shape[0] == 1:
+        return a.reshape(-1)
+    return a.T
+
+
+def det(a: Obj) -> Any:
+    """The determinant by Laplace expansion (no simplification on the way: SymPy's
+    ``Matrix.det`` cancels every intermediate, which explodes on transcendental entries)."""
+    n = a.shape[0]
+    memo: dict[tuple[tuple[int, ...], tuple[int, ...]], Any] = {}
+
+    def minor(rows: tuple[int, ...], cols: tuple[int, ...]) -> Any:
+        key = (rows, cols)
+        if key in memo:
+            return memo[key]
+        if len(rows) == 1:
+            out = a[rows[0], cols[0]]
+        else:
+            r = rows[0]
+            terms = []
+            for k, col in enumerate(cols):
+                entry = a[r, col]
+                if entry == 0:
+                    continue
+                sub = minor(rows[1:], cols[:k] + cols[k + 1:])
+                terms.append(entry * sub if k % 2 == 0 else -entry * sub)
+            out = sympy.Add(*terms)
+        memo[key] = out
+        return out
+
+    return minor(tuple(range(n)), tuple(range(n))) if n else sympy.Integer(1)
+
+
+def inv(a: Obj) -> Obj:
+    """The inverse by cofactors (ZeroDivisionError when singular)."""
+    n = a.shape[0]
+    d = det(a)
+    if d == 0:
+        raise ZeroDivisionError("singular matrix")
+    out = np.empty((n, n), dtype=object)
+    for i in range(n):
+        for j in range(n):
+            rest_r = [r for r in range(n) if r != j]
+            rest_c = [c for c in range(n) if c != i]
+            cof = det(a[np.ix_(rest_r, rest_c)]) if n > 1 else sympy.Integer(1)
+            out[i, j] = (cof if (i + j) % 2 == 0 else -cof) / d
+    return out
+
+
+def ismax(a: Obj) -> Obj:
+    """1 at the (first) largest entry, 0 elsewhere, as Piecewise expressions."""
+    flat = list(a.flat)
+    out = np.empty(len(flat), dtype=object)
+    for i, xi in enumerate(flat):
+        conds = [xi > xj for xj in flat[:i]] + [xi >= xj for xj in flat[i + 1:]]
+        out[i] = sympy.Piecewise((1, sympy.And(*conds)), (0, True))
+    return out.reshape(a.shape)
+
+
+def einsum(spec: str, args: list[Obj]) -> Obj:
+    """``einsum`` by explicit sums (the output subscripts are explicit: ``ij,jk->ik``)."""
+    terms, out = spec.replace(" ", "").split("->")
+    term_list = terms.split(",")
+    size: dict[str, int] = {}
+    for t, a in zip(term_list, args, strict=True):
+        for ch, n in zip(t, a.shape, strict=True):
+            size[ch] = n
+    summed = [ch for ch in dict.fromkeys("".join(term_list)) if ch not in out]
+    result = np.empty(tuple(size[ch] for ch in out), dtype=object)
+    for oidx in np.ndindex(result.shape):
+        fixed = dict(zip(out, oidx, strict=True))
+        total = []
+        for sidx in itertools.product(*(range(size[ch]) for ch in summed)):
+            env = dict(fixed)
+            env.update(zip(summed, sidx, strict=True))
+            prod = sympy.Integer(1)
+            for t, a in zip(term_list, args, strict=True):
+                prod = prod * a[tuple(env[ch] for ch in t)]
+            total.append(prod)
+        result[oidx] = sympy.Add(*total)
+    return result
+
+
+def kron(a: Obj, b: Obj) -> Obj:
+    """The Kronecker product of two vectors or two matrices."""
+    if a.ndim == 1:
+        return np.array([x * y for x in a for y in b], dtype=object)
+    out = np.empty((a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]), dtype=object)
+    for i, j in np.ndindex(a.shape):
+        for k, l_ in np.ndindex(b.shape):
+            out[i * b.shape[0] + k, j * b.shape[1] + l_] = a[i, j] * b[k, l_]
+    return out
+
+
+def filled(shape: tuple[int, ...], value: int) -> Obj:
+    """An array of the integer ``value``."""
+    out = np.empty(shape, dtype=object)
+    for idx in np.ndindex(shape):
+        out[idx] = sympy.Integer(value)
+    return out
