@@ -206,8 +206,8 @@ def test_ten_thousand_nested_parentheses_name_the_limit() -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "-" * 10_000 + "x", "x" + "'" * 10_000, "x^" * 10_000 + "2", "exp(" * 10_000 + "x" + ")" * 10_000,
-    "(" * 10_000, ")" * 10_000, "x" + ")" * 10_000,
+    "-" * 10_000 + "x", "x" + "'" * 10_000, "x^" * 10_000 + "2",
+    "exp(" * 10_000 + "x" + ")" * 10_000, "(" * 10_000, ")" * 10_000, "x" + ")" * 10_000,
 ])
 def test_deep_input_is_a_parse_error_or_works(text: str) -> None:
     try:
@@ -371,7 +371,8 @@ def test_evaluate_needs_a_dict(f: mc.Expr) -> None:
 def test_evaluate_ignores_extra_entries(f: mc.Expr) -> None:
     values = {"A": np.ones((3, 4)), "x": np.ones(4), "y": np.ones(3)}
     want = mc.evaluate(f, values)
-    extra = {**values, "z": np.ones(7), "B": "not even an array", 3: None, "n": 4, "m": 3}
+    extra: dict[Any, Any] = {**values, "z": np.ones(7), "B": "not even an array",
+                             3: None, "n": 4, "m": 3}  # keys of any type, on purpose
     assert mc.evaluate(f, extra) == want
     assert mc.to_numpy(f)(**{k: v for k, v in extra.items() if isinstance(k, str)}) == want
 

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from strategies import DECLS, SHAPES, SIZES, Case, cases, values
 
 import matcalc as mc
-from strategies import DECLS, SHAPES, SIZES, Case, cases, values
 
 # derandomized: the suite is the same on every run (CI stays reproducible); explore
 # further with  pytest tests/test_roundtrip.py --hypothesis-seed=N  after removing it

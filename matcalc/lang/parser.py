@@ -1,7 +1,7 @@
 """Text → raw syntax tree, with Lark and the grammar in ``grammar/matcalc.lark``.
 
 The raw tree records what was written and where (for error carets); it has no
-shapes yet.  :mod:`matcalc.infer` turns it into a typed expression.  Nothing in
+shapes yet.  :mod:`matcalc.lang.infer` turns it into a typed expression.  Nothing in
 the input is ever evaluated as Python.
 """
 

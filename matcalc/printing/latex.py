@@ -4,7 +4,9 @@ A visitor with one ``_print_<op>`` method per operator, built like
 :mod:`matcalc.printing.text`: nodes are printed bottom-up over the DAG with an
 explicit stack, each method gets its operands' printed :class:`Piece` s, and
 every parenthesis comes from :meth:`LatexPrinter.paren` over the precedence
-table of :mod:`matcalc.printing.precedence`.
+table of :mod:`matcalc.printing.precedence`.  The operators written as a plain
+call are named in :data:`CALLS`; the methods are the irregular forms.  Names,
+numbers, pieces and index notation have modules of their own (``latex_*``).
 
 Notation (SPEC section 7): juxtaposition ``A x`` for matrix products,
 ``\\odot`` for elementwise products, ``^{\\top}``, ``^{-1}``, ``\\operatorname{tr}``,
@@ -14,7 +16,6 @@ and more (``einsum`` nodes) are written in index notation as in the Ricci
 calculus, with explicit ``\\sum`` over contracted indices and Kronecker deltas
 for identities.
 """
-
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ class LatexPrinter:
         # ``done`` is keyed by id: the roots printed stay alive with the printer, so
         # that no id is reused for another node
         self.roots: list[Expr] = []
+        self.methods: dict[str, Callable[[Expr, list[Piece]], Piece]] = {}  # by op
 
     def print(self, root: Expr) -> str:
         return self.piece(root).text
@@ -57,8 +59,10 @@ class LatexPrinter:
         if id(root) in done:
             return done[id(root)]
         self.roots.append(root)
+        methods = self.methods
         for node in postorder(root, known=done):
-            done[id(node)] = self.method(node.op)(node, [done[id(a)] for a in node.args])
+            method = methods.get(node.op) or methods.setdefault(node.op, self.method(node.op))
+            done[id(node)] = method(node, [done[id(a)] for a in node.args])
         return done[id(root)]
 
     def method(self, op: str) -> Callable[[Expr, list[Piece]], Piece]:

@@ -3,7 +3,9 @@
 A visitor with one ``_print_<op>`` method per operator.  Nodes are printed
 bottom-up over the DAG with an explicit stack; each method gets its operands'
 already printed :class:`Piece` s and wraps them through :meth:`paren`, the
-only place parentheses come from.  ``parse(to_text(e)) == e`` for every
+only place parentheses come from.  The operators written as a plain call are
+named in :data:`CALLS`; the methods are the irregular forms.  The printer only
+reads nodes, it never builds one.  ``parse(to_text(e)) == e`` for every
 expression (numbers are printed exactly).
 """
 
@@ -55,6 +57,7 @@ class TextPrinter:
         # ``done`` is keyed by id: the roots printed stay alive with the printer, so
         # that no id is reused for another node
         self.roots: list[Expr] = []
+        self.methods: dict[str, Callable[[Expr, list[Piece]], Piece]] = {}  # by op
 
     def print(self, root: Expr) -> str:
         self.carried = self.dims | dims_in_shapes(root)
@@ -66,8 +69,10 @@ class TextPrinter:
         if id(root) in done:
             return done[id(root)]
         self.roots.append(root)
+        methods = self.methods
         for node in postorder(root, known=done):
-            done[id(node)] = self.method(node.op)(node, [done[id(a)] for a in node.args])
+            method = methods.get(node.op) or methods.setdefault(node.op, self.method(node.op))
+            done[id(node)] = method(node, [done[id(a)] for a in node.args])
         return done[id(root)]
 
     def method(self, op: str) -> Callable[[Expr, list[Piece]], Piece]:
