@@ -67,7 +67,7 @@ from matcalc.check.differences import (
 from matcalc.check.sampling import choose_sizes, domain_tags, draw_inputs, kink
 from matcalc.core.dims import dim_value, format_shape
 from matcalc.core.errors import DiffError, MatcalcError
-from matcalc.core.expr import Expr, postorder
+from matcalc.core.expr import Expr
 
 __all__ = ["FULL_JACOBIAN_LIMIT", "Plan", "VerifyReport", "find_point", "verify"]
 

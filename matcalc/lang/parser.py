@@ -1,7 +1,7 @@
 """Text → raw syntax tree, with Lark and the grammar in ``grammar/matcalc.lark``.
 
 The raw tree records what was written and where (for error carets); it has no
-shapes yet.  :mod:`matcalc.infer` turns it into a typed expression.  Nothing in
+shapes yet.  :mod:`matcalc.lang.infer` turns it into a typed expression.  Nothing in
 the input is ever evaluated as Python.
 """
 
@@ -143,23 +143,25 @@ def _unclosed_paren(text: str, upto: int) -> tuple[int, str] | None:
 
 
 def _friendly(e: lark.exceptions.UnexpectedInput, text: str) -> ParseError:
-    pos = getattr(e, "pos_in_stream", None)
+    expected: set[str]
     if isinstance(e, lark.exceptions.UnexpectedCharacters):
-        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        # lark declares pos_in_stream None on the class; UnexpectedCharacters sets an int
+        at: int = getattr(e, "pos_in_stream", 0)
+        ch = text[at] if at < len(text) else ""
         if ch == "'" or ch == '"':
             msg = "unexpected quote: strings are written in double quotes, only in einsum"
         else:
             msg = f"unexpected character {ch!r}"
-        return ParseError(msg, text, e.pos_in_stream)
+        return ParseError(msg, text, at)
     if isinstance(e, lark.exceptions.UnexpectedEOF):
         pos = len(text)
-        expected = set(e.expected)
+        expected = {str(t) for t in e.expected}
         token_desc = "the end of the input"
     else:
         assert isinstance(e, lark.exceptions.UnexpectedToken)
         tok = e.token
         pos = len(text) if tok.type == "$END" else (tok.start_pos or 0)
-        expected = set(e.accepts or e.expected)
+        expected = {str(t) for t in (e.accepts or e.expected)}
         token_desc = "the end of the input" if tok.type == "$END" else f"{str(tok)!r}"
         if tok.type == "RPAR" and "RPAR" not in expected and _unclosed_paren(text, pos) is None:
             return ParseError("unmatched ')'", text, pos)
@@ -188,19 +190,19 @@ def _friendly(e: lark.exceptions.UnexpectedInput, text: str) -> ParseError:
 _OPERATOR_CHARS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
 
 
-def _start(node: Tree | Token) -> int:
+def _start(node: Tree[Token] | Token) -> int:
     if isinstance(node, Token):
         return node.start_pos or 0
     return getattr(node.meta, "start_pos", 0) or 0
 
 
-def _end(node: Tree | Token) -> int:
+def _end(node: Tree[Token] | Token) -> int:
     if isinstance(node, Token):
         return node.end_pos or 0
     return getattr(node.meta, "end_pos", 0) or 0
 
 
-def _convert(tree: Tree, text: str) -> Parsed:
+def _convert(tree: Tree[Token], text: str) -> Parsed:
     body = tree.children[0]
     expr = _to_raw(body, text)
     declarations: list[Declaration] = []
@@ -218,15 +220,16 @@ def _convert(tree: Tree, text: str) -> Parsed:
             for d in decl.children[2:]:
                 assert isinstance(d, Tree)
                 tok = d.children[0]
+                assert isinstance(tok, Token)
                 dims.append(int(tok) if d.data == "dim_int" else str(tok))
             declarations.append(Declaration(str(name_tok), str(kind_tok), dims,
                                             name_tok.start_pos or 0))
     return Parsed(expr, declarations, definitions)
 
 
-def _to_raw(root: Tree | Token, text: str) -> Raw:
+def _to_raw(root: Tree[Token] | Token, text: str) -> Raw:
     done: dict[int, Raw] = {}
-    stack: list[tuple[Tree | Token, int, bool]] = [(root, 0, False)]
+    stack: list[tuple[Tree[Token] | Token, int, bool]] = [(root, 0, False)]
     while stack:
         node, depth, expanded = stack.pop()
         if depth > MAX_DEPTH:
@@ -250,14 +253,14 @@ def _to_raw(root: Tree | Token, text: str) -> Raw:
 CHAINS = {"add": "sum", "sub": "sum", "mul": "product", "div": "product", "matmul": "product"}
 
 
-def _child_depth(tree: Tree, child: Tree | Token, depth: int) -> int:
+def _child_depth(tree: Tree[Token], child: Tree[Token] | Token, depth: int) -> int:
     if (isinstance(child, Tree) and child is tree.children[0]
             and CHAINS.get(str(child.data), "") == CHAINS.get(str(tree.data))):
         return depth
     return depth + 1
 
 
-def _is_name_token(tree: Tree, child: Tree | Token) -> bool:
+def _is_name_token(tree: Tree[Token], child: Tree[Token] | Token) -> bool:
     return tree.data == "call" and isinstance(child, Token) and child is tree.children[0]
 
 
@@ -271,7 +274,7 @@ def _token_raw(tok: Token) -> Raw:
     return Raw("token", value=str(tok), pos=tok.start_pos or 0)
 
 
-def _tree_raw(tree: Tree, kids: list[Raw], text: str) -> Raw:
+def _tree_raw(tree: Tree[Token], kids: list[Raw], text: str) -> Raw:
     kind = str(tree.data)
     pos = _start(tree)
     if kind in ("number", "name", "string"):

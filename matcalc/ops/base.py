@@ -44,7 +44,18 @@ def cut(text: str, width: int = 20) -> str:
     return text if len(text) <= width else text[:width] + "..."
 
 
-def describe(e: Expr) -> str:
+class ShapeOnly:
+    """Stands for a partial product in error messages."""
+
+    def __init__(self, shape: Shape):
+        self.shape = shape
+        self.ndim = len(shape)
+
+    def __str__(self) -> str:
+        return "the product"
+
+
+def describe(e: Expr | ShapeOnly) -> str:
     """``A (m×n)`` — a short name for an operand in error messages."""
     text = str(e)
     if len(text) > 40:

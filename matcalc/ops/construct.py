@@ -10,6 +10,7 @@ them for the stages above, which build expressions with ``c.add``, ``c.inv``, ..
 from matcalc.ops.arith import add, div, mul, neg, power, pull_scalars, scale, split_coefficient, sub
 from matcalc.ops.base import (
     MAX_DIGITS,
+    ShapeOnly,
     describe,
     is_const,
     is_row,
@@ -20,7 +21,7 @@ from matcalc.ops.base import (
 from matcalc.ops.functions import fn
 from matcalc.ops.leaves import const, dim, eye, ones, var, zeros
 from matcalc.ops.linalg import det, diag, inv, logdet, trace
-from matcalc.ops.matrix import ShapeOnly, dot, is_symmetric, matmul, matmul_shape, outer, transpose
+from matcalc.ops.matrix import dot, is_symmetric, matmul, matmul_shape, outer, transpose
 from matcalc.ops.reductions import ismax, logsumexp, norm, norm1, norminf, softmax, sum_
 from matcalc.ops.reshaping import kron, reshape, unvec, vec
 

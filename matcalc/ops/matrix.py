@@ -15,12 +15,12 @@ from matcalc.core.dims import Shape, dims_equal
 from matcalc.core.errors import ShapeError
 from matcalc.core.expr import Expr, make
 from matcalc.ops import arith, functions, linalg
-from matcalc.ops.base import describe, is_row, is_zero, walk
+from matcalc.ops.base import ShapeOnly, describe, is_row, is_zero, walk
 from matcalc.ops.leaves import eye, zeros
 from matcalc.ops.record import Call, Op, register
 
 
-def matmul_shape(a: Shape, b: Shape, left: Expr, right: Expr) -> Shape:
+def matmul_shape(a: Shape, b: Shape, left: Expr | ShapeOnly, right: Expr | ShapeOnly) -> Shape:
     if not a or not b:
         which, e = (0, left) if not a else (1, right)
         raise ShapeError(f"cannot matrix-multiply the scalar {describe(e)}; use * instead",
@@ -47,17 +47,6 @@ def _chain_shape(factors: Sequence[Expr]) -> Shape:
         shape = matmul_shape(shape, factors[i].shape, factors[i - 1] if i == 1 else
                               ShapeOnly(shape), factors[i])
     return shape
-
-
-class ShapeOnly:
-    """Stands for a partial product in error messages."""
-
-    def __init__(self, shape: Shape):
-        self.shape = shape
-        self.ndim = len(shape)
-
-    def __str__(self) -> str:
-        return "the product"
 
 
 def matmul(*factors: Expr) -> Expr:

@@ -4,7 +4,9 @@ A visitor with one ``_print_<op>`` method per operator, built like
 :mod:`matcalc.printing.text`: nodes are printed bottom-up over the DAG with an
 explicit stack, each method gets its operands' printed :class:`Piece` s, and
 every parenthesis comes from :meth:`LatexPrinter.paren` over the precedence
-table of :mod:`matcalc.printing.precedence`.
+table of :mod:`matcalc.printing.precedence`.  The operators written as a plain
+call are named in :data:`CALLS`; the methods are the irregular forms.  Names,
+numbers, pieces and index notation have modules of their own (``latex_*``).
 
 Notation (SPEC section 7): juxtaposition ``A x`` for matrix products,
 ``\\odot`` for elementwise products, ``^{\\top}``, ``^{-1}``, ``\\operatorname{tr}``,
@@ -17,58 +19,19 @@ for identities.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from matcalc.algebra.contraction import LETTERS, parse_spec
-from matcalc.core.dims import Dim, Shape
 from matcalc.core.expr import Expr, Number, postorder
 from matcalc.ops.record import function as lookup
-from matcalc.printing.numbers import finite_decimal, format_number
+from matcalc.printing.latex_names import dim_latex, latex_name, shape_latex
+from matcalc.printing.latex_numbers import decimal_style, number_latex
+from matcalc.printing.latex_pieces import Piece, juxtapose, paren
+from matcalc.printing.latex_tensors import einsum_piece
 from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
 
-# An explicit sum ``\sum_{j} a_{j} b_{j}`` reaches as far right as it can: it binds
-# more loosely than ``+``, so it is parenthesised everywhere except at the top.
-SUMMATION = ADD - 1
-
-
-@dataclass(frozen=True)
-class Indexed:
-    """An entry of a tensor in index notation: ``\\sum_{summed}`` of a product of factors.
-
-    Each factor is ``(base, letters, bracketed)``: printed ``base_{letters}``, or
-    ``\\left[base\\right]_{letters}`` when ``base`` is compound or already has a
-    subscript; a factor without letters is a scalar.
-    """
-
-    out: str
-    summed: tuple[str, ...]
-    factors: tuple[tuple[str, str, bool], ...]
-
-    def body(self) -> str:
-        words = []
-        for base, letters, bracketed in self.factors:
-            if not letters:
-                words.append(base)
-            elif bracketed:
-                words.append(rf"\left[{base}\right]_{{{letters}}}")
-            else:
-                words.append(f"{base}_{{{letters}}}")
-        text = _juxtapose(words)
-        if self.summed:
-            text = rf"\sum_{{{','.join(self.summed)}}} {text}"
-        return text
-
-
-@dataclass(frozen=True)
-class Piece:
-    text: str
-    prec: int
-    node: Expr
-    sup: bool = False  # ends in a superscript: another ^ would be a double superscript
-    index: Indexed | None = None  # einsum nodes: their entries in index notation
+__all__ = ["CALLS", "LatexPrinter", "derivative_latex", "dim_latex", "latex_name",
+           "number_latex", "shape_latex", "to_latex"]
 
 
 def to_latex(e: Expr, *, bold: bool = False) -> str:
@@ -82,7 +45,10 @@ class LatexPrinter:
     def __init__(self, bold: bool = False) -> None:
         self.bold = bold
         self.done: dict[int, Piece] = {}
-        self.keep: list[Expr] = []  # nodes made while printing stay alive (ids stay unique)
+        # ``done`` is keyed by id: the roots printed stay alive with the printer, so
+        # that no id is reused for another node
+        self.roots: list[Expr] = []
+        self.methods: dict[str, Callable[[Expr, list[Piece]], Piece]] = {}  # by op
 
     def print(self, root: Expr) -> str:
         return self.piece(root).text
@@ -92,24 +58,25 @@ class LatexPrinter:
         done = self.done
         if id(root) in done:
             return done[id(root)]
-        self.keep.append(root)
+        self.roots.append(root)
+        methods = self.methods
         for node in postorder(root, known=done):
-            method = getattr(self, f"_print_{node.op}", None)
-            if method is None:
-                raise TypeError(f"no LaTeX form for {node.op}")
+            method = methods.get(node.op) or methods.setdefault(node.op, self.method(node.op))
             done[id(node)] = method(node, [done[id(a)] for a in node.args])
         return done[id(root)]
 
-    @staticmethod
-    def paren(p: Piece, level: int, strict: bool = False, script: bool = False) -> str:
-        """``p``'s text, in parentheses if it binds less tightly than ``level``.
+    def method(self, op: str) -> Callable[[Expr, list[Piece]], Piece]:
+        """The printing method of ``op``: its override, or the call form of :data:`CALLS`."""
+        method: Callable[[Expr, list[Piece]], Piece] | None = getattr(self, f"_print_{op}",
+                                                                       None)
+        if method is not None:
+            return method
+        if op in CALLS:
+            name = CALLS[op]
+            return lambda e, args: self._call(name, e, args[0])
+        raise TypeError(f"no LaTeX form for {op}")
 
-        ``strict``: also at equal binding; ``script``: also if ``p`` ends in a
-        superscript (it is about to get another one).
-        """
-        if p.prec < level or (strict and p.prec == level) or (script and p.sup):
-            return rf"\left({p.text}\right)"
-        return p.text
+    paren = staticmethod(paren)  # the one place parentheses come from
 
     # -- leaves -----------------------------------------------------------------------
     def _print_const(self, e: Expr, _: list[Piece]) -> Piece:
@@ -174,7 +141,7 @@ class LatexPrinter:
             if a.op == "const":
                 coeff = a.attrs[0]
             elif _is_reciprocal(a):
-                denom.append(self.piece(_reciprocal_power(a)))
+                denom.append(self._reciprocal(a))
             else:
                 numer.append(p)
         if negate:
@@ -184,7 +151,7 @@ class LatexPrinter:
         if denom:
             top = bottom = None
             if c != 1:
-                if c.denominator == 1 or _decimal_style(c):
+                if c.denominator == 1 or decimal_style(c):
                     top = number_latex(c)[0]
                 else:
                     top = str(c.numerator) if c.numerator != 1 else None
@@ -220,7 +187,7 @@ class LatexPrinter:
             elif i > 0 and arrays[i - 1] and arrays[i]:
                 text += rf" \odot {word}"
             else:
-                text = _juxtapose([text, word])
+                text = juxtapose([text, word])
         return text or ""
 
     def _print_pow(self, e: Expr, args: list[Piece]) -> Piece:
@@ -230,15 +197,31 @@ class LatexPrinter:
             text = rf"{self.paren(base, POSTFIX, script=True)}^{{\circ {exponent.text}}}"
             return Piece(text, POW, e, sup=True)
         if power.op == "const" and power.attrs[0] < 0:
-            inv = self.piece(_reciprocal_power(e))
-            return Piece(rf"\frac{{1}}{{{inv.text}}}", MUL, e)
-        if power.op == "const" and power.attrs[0] == Fraction(1, 2):
+            return Piece(rf"\frac{{1}}{{{self._reciprocal(e).text}}}", MUL, e)
+        return self._power(e, base, exponent.text,
+                           power.attrs[0] if power.op == "const" else None)
+
+    def _power(self, e: Expr, base: Piece, exponent: str, value: Number | None) -> Piece:
+        """A power of a scalar or vector: ``x^{p}``, and ``\\sqrt{x}`` for ``p = 1/2``."""
+        if value == Fraction(1, 2):
             return Piece(rf"\sqrt{{{base.text}}}", ATOM, e)
-        text = f"{self.paren(base, POSTFIX, script=True)}^{{{exponent.text}}}"
+        text = f"{self.paren(base, POSTFIX, script=True)}^{{{exponent}}}"
         return Piece(text, POW, e, sup=True)
 
+    def _reciprocal(self, e: Expr) -> Piece:
+        """``x^{q}`` for a power ``e = x^{-q}`` (q > 0), printed from ``e``'s operands.
+
+        What the constructors would make of ``x^q``: ``x`` itself for ``q = 1``;
+        otherwise the power, since a canonical ``x^{-q}`` has no foldable base.  The
+        piece stands for a node of ``e``'s shape, which is what products look at.
+        """
+        base, q = e.args[0], -e.args[1].attrs[0]
+        if q == 1:
+            return self.piece(base)
+        return self._power(e, self.piece(base), number_latex(q)[0], q)
+
     def _print_matmul(self, e: Expr, args: list[Piece]) -> Piece:
-        return Piece(_juxtapose([self.paren(p, UNARY, strict=True) for p in args]), MUL, e)
+        return Piece(juxtapose([self.paren(p, UNARY, strict=True) for p in args]), MUL, e)
 
     def _print_transpose(self, e: Expr, args: list[Piece]) -> Piece:
         inner = e.args[0]
@@ -268,13 +251,10 @@ class LatexPrinter:
             return Piece(rf"\sqrt{{{args[0].text}}}", ATOM, e)
         return self._call(name, e, args[0])
 
-    def _print_sum(self, e: Expr, args: list[Piece]) -> Piece:
-        return self._call(r"\operatorname{sum}", e, args[0])
-
     def _norm(self, e: Expr, arg: Piece, subscript: str) -> Piece:
         if _is_matrix(e.args[0]) and subscript != "F":
             # entrywise norms of a matrix (numpy: sum / max of |x_ij|), not induced norms
-            arg = self._call(r"\operatorname{vec}", e, arg)
+            arg = self._call(CALLS["vec"], e, arg)
         return Piece(rf"\left\| {arg.text} \right\|_{{{subscript}}}", ATOM, e)
 
     def _print_norm(self, e: Expr, args: list[Piece]) -> Piece:
@@ -286,35 +266,11 @@ class LatexPrinter:
     def _print_norminf(self, e: Expr, args: list[Piece]) -> Piece:
         return self._norm(e, args[0], r"\infty")
 
-    def _print_tr(self, e: Expr, args: list[Piece]) -> Piece:
-        return self._call(r"\operatorname{tr}", e, args[0])
-
-    def _print_det(self, e: Expr, args: list[Piece]) -> Piece:
-        return self._call(r"\det", e, args[0])
-
     def _print_logdet(self, e: Expr, args: list[Piece]) -> Piece:
         # logdet is log|det X| (SPEC section 2); the bars are dropped only where det X > 0
         if e.args[0].op == "var" and e.args[0].structure == "spd":
             return self._call(r"\log\det", e, args[0])
         return Piece(rf"\log\left|\det\left({args[0].text}\right)\right|", ATOM, e)
-
-    def _print_diag(self, e: Expr, args: list[Piece]) -> Piece:
-        return self._call(r"\operatorname{diag}", e, args[0])
-
-    def _print_diagpart(self, e: Expr, args: list[Piece]) -> Piece:
-        return self._call(r"\operatorname{diag}", e, args[0])
-
-    def _print_softmax(self, e: Expr, args: list[Piece]) -> Piece:
-        return self._call(r"\operatorname{softmax}", e, args[0])
-
-    def _print_logsumexp(self, e: Expr, args: list[Piece]) -> Piece:
-        return self._call(r"\operatorname{logsumexp}", e, args[0])
-
-    def _print_ismax(self, e: Expr, args: list[Piece]) -> Piece:
-        return self._call(r"\operatorname{ismax}", e, args[0])
-
-    def _print_vec(self, e: Expr, args: list[Piece]) -> Piece:
-        return self._call(r"\operatorname{vec}", e, args[0])
 
     def _print_reshape(self, e: Expr, args: list[Piece]) -> Piece:
         size = r" \times ".join(dim_latex(d) for d in e.shape)
@@ -326,50 +282,17 @@ class LatexPrinter:
 
     # -- tensors ------------------------------------------------------------------------
     def _print_einsum(self, e: Expr, args: list[Piece]) -> Piece:
-        """``\\left[\\sum_{j} A_{ij} B_{jk}\\right]_{ik}``: the tensor whose ``ik`` entry is ...
+        return einsum_piece(e, args, self.piece)
 
-        Contracted indices are summed explicitly rather than by Einstein's
-        convention, so that a repeated index inside one factor (``A_{ii}``, a
-        Kronecker delta ``\\delta_{ij}``) cannot be misread.  Nested contractions
-        are inlined with their inner indices renamed.
-        """
-        terms, out = parse_spec(e.attrs[0], e.args)
-        used = set("".join(terms))
-        summed = [ch for ch in dict.fromkeys("".join(terms)) if ch not in out]
-        factors: list[tuple[str, str, bool]] = []
-        for node, p, letters in zip(e.args, args, terms, strict=True):
-            if p.index is not None:
-                rename = dict(zip(p.index.out, letters, strict=True))
-                for ch in p.index.summed:
-                    fresh = next(x for x in LETTERS if x not in used)
-                    used.add(fresh)
-                    rename[ch] = fresh
-                    summed.append(fresh)
-                factors.extend((base, "".join(rename[ch] for ch in idx), bracketed)
-                               for base, idx, bracketed in p.index.factors)
-            else:
-                factors.append(self._entry(node, p, letters))
-        index = Indexed(out, tuple(summed), tuple(factors))
-        body = index.body()
-        if out:
-            return Piece(rf"\left[{body}\right]_{{{out}}}", ATOM, e, index=index)
-        if summed:
-            return Piece(body, SUMMATION, e, index=index)
-        return Piece(body, MUL if len(factors) > 1 else ATOM, e, index=index)
 
-    def _entry(self, node: Expr, p: Piece, letters: str) -> tuple[str, str, bool]:
-        """One operand of a contraction as a factor of index notation."""
-        if node.op == "transpose" and node.ndim == 2 and node.args[0].ndim == 2:
-            node, letters = node.args[0], letters[::-1]  # [A^T]_{ij} = A_{ji}
-            p = self.piece(node)
-        if not letters:
-            return self.paren(p, UNARY, strict=True), "", False
-        if node.op == "eye":
-            return r"\delta", letters, False
-        if node.op == "var":  # an entry is a scalar: never bold
-            text, subscripted = latex_name(node.name)
-            return text, letters, subscripted
-        return p.text, letters, True
+# The operators printed as a call ``\name\left(a\right)``, and the LaTeX name of each;
+# the methods above are the irregular forms.
+CALLS = {
+    "sum": r"\operatorname{sum}", "tr": r"\operatorname{tr}", "det": r"\det",
+    "diag": r"\operatorname{diag}", "diagpart": r"\operatorname{diag}",
+    "softmax": r"\operatorname{softmax}", "logsumexp": r"\operatorname{logsumexp}",
+    "ismax": r"\operatorname{ismax}", "vec": r"\operatorname{vec}",
+}
 
 
 # ----------------------------------------------------------------------------------------
@@ -401,146 +324,9 @@ def derivative_latex(f: Expr, x_name: str, result: Expr, *, f_ndim: int | None =
     return rf"{lhs} = {printer.print(result)} \in {shape_latex(result.shape, f_ndim)}"
 
 
-def shape_latex(shape: Shape, split: int | None = None) -> str:
-    """``\\mathbb{R}^{m \\times n}``; with ``split``, ``m \\times (p \\times q)`` for order ≥ 3.
-
-    The first ``split`` dimensions (the function's) and the rest (the
-    variable's) are grouped apart; a group of one dimension needs no parentheses.
-    """
-    if not shape:
-        return r"\mathbb{R}"
-    dims = [dim_latex(d) for d in shape]
-    if split is None or len(shape) < 3 or not 0 < split < len(shape):
-        body = r" \times ".join(dims)
-    else:
-        groups = [dims[:split], dims[split:]]
-        body = r" \times ".join(g[0] if len(g) == 1 else "(" + r" \times ".join(g) + ")"
-                                for g in groups)
-    return rf"\mathbb{{R}}^{{{body}}}"
-
-
-def dim_latex(d: Dim) -> str:
-    """A dimension: ``n``, ``3``, or a product ``m*p`` as ``m p``."""
-    if isinstance(d, int):
-        return str(d)
-    return " ".join(f if f.isdigit() else latex_name(f)[0] for f in d.split("*"))
-
-
-# ----------------------------------------------------------------------------------------
-# numbers
-
-
-def number_latex(v: Number) -> tuple[str, int, bool]:
-    """A non-negative number: text, precedence, whether it ends in a superscript.
-
-    Integers as they are; fractions whose denominator is a power of ten (typed
-    as decimals) or over 1000 as decimals, ``1e-12`` as ``10^{-12}``; others as
-    ``\\frac{p}{q}``.
-    """
-    if isinstance(v, int) or v.denominator == 1:
-        return str(int(v)), ATOM, False
-    if not _decimal_style(v):
-        return rf"\frac{{{v.numerator}}}{{{v.denominator}}}", MUL, False
-    text = format_number(v)
-    if "e" not in text:
-        return text, ATOM, False
-    mantissa, exponent = text.split("e")
-    if mantissa == "1":
-        return f"10^{{{exponent}}}", POW, True
-    return rf"{mantissa} \cdot 10^{{{exponent}}}", MUL, True
-
-
-def _decimal_style(v: Fraction) -> bool:
-    """Written as a decimal: a power of ten below (``0.1``) or a long ``\\frac`` (``1.5e-12``)."""
-    q = v.denominator
-    while q % 10 == 0:
-        q //= 10
-    return q == 1 or (v.denominator > 1000 and finite_decimal(v))
-
-
-# ----------------------------------------------------------------------------------------
-# names
-
-
-GREEK = frozenset(
-    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu "
-    "nu xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
-    "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
-
-UNICODE_GREEK = {
-    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
-    "ϵ": r"\epsilon", "ζ": r"\zeta", "η": r"\eta", "θ": r"\theta", "ϑ": r"\vartheta",
-    "ι": r"\iota", "κ": r"\kappa", "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu", "ξ": r"\xi",
-    "ο": "o", "π": r"\pi", "ϖ": r"\varpi", "ρ": r"\rho", "ϱ": r"\varrho", "σ": r"\sigma",
-    "ς": r"\varsigma", "τ": r"\tau", "υ": r"\upsilon", "φ": r"\varphi", "ϕ": r"\phi",
-    "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega",
-    "Α": r"\mathrm{A}", "Β": r"\mathrm{B}", "Γ": r"\Gamma", "Δ": r"\Delta",
-    "Ε": r"\mathrm{E}", "Ζ": r"\mathrm{Z}", "Η": r"\mathrm{H}", "Θ": r"\Theta",
-    "Ι": r"\mathrm{I}", "Κ": r"\mathrm{K}", "Λ": r"\Lambda", "Μ": r"\mathrm{M}",
-    "Ν": r"\mathrm{N}", "Ξ": r"\Xi", "Ο": r"\mathrm{O}", "Π": r"\Pi", "Ρ": r"\mathrm{P}",
-    "Σ": r"\Sigma", "Τ": r"\mathrm{T}", "Υ": r"\Upsilon", "Φ": r"\Phi", "Χ": r"\mathrm{X}",
-    "Ψ": r"\Psi", "Ω": r"\Omega",
-}
-
-_DIGIT_SUFFIX = re.compile(r"(\D+?)(\d+)")
-
-
-def latex_name(name: str, bold: bool = False) -> tuple[str, bool]:
-    """A variable or dimension name in LaTeX, and whether it carries a subscript.
-
-    ``theta`` → ``\\theta``, ``θ`` → ``\\theta``, ``W1`` and ``W_1`` → ``W_{1}``,
-    ``beta2`` → ``\\beta_{2}``, ``sigma_max`` → ``\\sigma_{\\mathrm{max}}``, other
-    multi-letter names upright: ``\\mathrm{loss}``.  ``bold`` sets the symbol
-    (not the subscript) in bold: ``\\mathbf{x}``, ``\\boldsymbol{\\theta}``.
-    """
-    head, _, tail = name.partition("_")
-    if head and tail:
-        sub = tail if tail.isdigit() else _symbol(tail, False)
-        return f"{_symbol(head, bold)}_{{{sub}}}", True
-    m = _DIGIT_SUFFIX.fullmatch(name)
-    if m and "_" not in m[1]:
-        return f"{_symbol(m[1], bold)}_{{{m[2]}}}", True
-    return _symbol(name, bold), False
-
-
-def _symbol(s: str, bold: bool) -> str:
-    """One symbol without subscript: a letter, a Greek letter, or an upright word."""
-    if s in GREEK or (len(s) == 1 and s in UNICODE_GREEK):
-        command = "\\" + s if s in GREEK else UNICODE_GREEK[s]
-        if not bold:
-            return command
-        return rf"\mathbf{{{command[8:-1]}}}" if command.startswith(r"\mathrm") else \
-            rf"\boldsymbol{{{command}}}"
-    if len(s) == 1 and s.isascii():
-        return rf"\mathbf{{{s}}}" if bold else s
-    # a word: ASCII runs upright, Greek letters as commands, anything else as text
-    parts: list[str] = []
-    for run in re.findall(r"[A-Za-z0-9_]+|.", s):
-        if run.isascii():
-            parts.append(run.replace("_", r"\_"))
-        elif run in UNICODE_GREEK:
-            parts.append(f"{{{UNICODE_GREEK[run]}}}")
-        else:
-            parts.append(rf"\text{{{run}}}")
-    font = r"\mathbf" if bold else r"\mathrm"
-    return f"{font}{{{''.join(parts)}}}"
-
 
 # ----------------------------------------------------------------------------------------
 # helpers
-
-
-def _juxtapose(words: Sequence[str]) -> str:
-    """Words side by side; ``\\cdot`` where a number would run into the one before."""
-    text = ""
-    for w in words:
-        if not text:
-            text = w
-        elif w[:1].isdigit():
-            text += rf" \cdot {w}"
-        else:
-            text += f" {w}"
-    return text
 
 
 def _constant_array(symbol: str, e: Expr) -> Piece:
@@ -559,12 +345,8 @@ def _hadamard_power(base: Expr) -> bool:
     return base.ndim >= 2 and base.shape[0] != 1
 
 
+
 def _is_reciprocal(e: Expr) -> bool:
+    """A power with a negative constant exponent, of a scalar or vector: a ``\\frac``."""
     return (e.op == "pow" and e.args[1].op == "const" and e.args[1].attrs[0] < 0
             and not _hadamard_power(e.args[0]))
-
-
-def _reciprocal_power(e: Expr) -> Expr:
-    from matcalc.ops.construct import const, power
-
-    return power(e.args[0], const(-e.args[1].attrs[0]))

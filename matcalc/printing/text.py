@@ -3,17 +3,19 @@
 A visitor with one ``_print_<op>`` method per operator.  Nodes are printed
 bottom-up over the DAG with an explicit stack; each method gets its operands'
 already printed :class:`Piece` s and wraps them through :meth:`paren`, the
-only place parentheses come from.  ``parse(to_text(e)) == e`` for every
+only place parentheses come from.  The operators written as a plain call are
+named in :data:`CALLS`; the methods are the irregular forms.  The printer only
+reads nodes, it never builds one.  ``parse(to_text(e)) == e`` for every
 expression (numbers are printed exactly).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from matcalc.core.expr import Expr, postorder
+from matcalc.core.expr import Expr, Number, postorder
 from matcalc.printing.numbers import finite_decimal, format_number
 from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
 
@@ -52,7 +54,10 @@ class TextPrinter:
         self.dims = frozenset(dims)
         self.carried: frozenset[str] = self.dims
         self.done: dict[int, Piece] = {}
-        self.keep: list[Expr] = []  # nodes made while printing stay alive (ids stay unique)
+        # ``done`` is keyed by id: the roots printed stay alive with the printer, so
+        # that no id is reused for another node
+        self.roots: list[Expr] = []
+        self.methods: dict[str, Callable[[Expr, list[Piece]], Piece]] = {}  # by op
 
     def print(self, root: Expr) -> str:
         self.carried = self.dims | dims_in_shapes(root)
@@ -63,13 +68,23 @@ class TextPrinter:
         done = self.done
         if id(root) in done:
             return done[id(root)]
-        self.keep.append(root)
+        self.roots.append(root)
+        methods = self.methods
         for node in postorder(root, known=done):
-            method = getattr(self, f"_print_{node.op}", None)
-            if method is None:
-                raise TypeError(f"no text form for {node.op}")
+            method = methods.get(node.op) or methods.setdefault(node.op, self.method(node.op))
             done[id(node)] = method(node, [done[id(a)] for a in node.args])
         return done[id(root)]
+
+    def method(self, op: str) -> Callable[[Expr, list[Piece]], Piece]:
+        """The printing method of ``op``: its override, or the call form of :data:`CALLS`."""
+        method: Callable[[Expr, list[Piece]], Piece] | None = getattr(self, f"_print_{op}",
+                                                                       None)
+        if method is not None:
+            return method
+        if op in CALLS:
+            name = CALLS[op]
+            return lambda e, args: self._call(name, e, args)
+        raise TypeError(f"no text form for {op}")
 
     @staticmethod
     def paren(p: Piece, level: int, strict: bool = False) -> str:
@@ -80,12 +95,8 @@ class TextPrinter:
 
     # -- leaves -----------------------------------------------------------------------
     def _print_const(self, e: Expr, _: list[Piece]) -> Piece:
-        v = e.attrs[0]
-        text = format_number(v)
-        if isinstance(v, Fraction) and not finite_decimal(v):
-            text = f"{v.numerator} / {v.denominator}"
-            return Piece(text, MUL, e)
-        return Piece(text, UNARY if v < 0 else ATOM, e)
+        text, prec = _number(e.attrs[0])
+        return Piece(text, prec, e)
 
     def _print_var(self, e: Expr, _: list[Piece]) -> Piece:
         return Piece(e.attrs[0], ATOM, e)
@@ -122,7 +133,7 @@ class TextPrinter:
         """Whether a printed term is negative, and its text without the sign."""
         node = p.node
         if node.op == "const" and node.attrs[0] < 0:
-            return True, self._print_const(_negated_const(node), []).text
+            return True, _number(-node.attrs[0])[0]
         if node.op == "mul" and node.args[0].op == "const" and node.args[0].attrs[0] < 0:
             text, prec = self._mul_text(node, negate=True)
             return True, f"({text})" if prec <= ADD else text
@@ -142,9 +153,8 @@ class TextPrinter:
         for a, p in zip(e.args, pieces, strict=True):
             if a.op == "const":
                 coeff = a.attrs[0]
-            elif (a.op == "pow" and a.args[1].op == "const" and a.args[1].attrs[0] < 0):
-                inv = _reciprocal_power(a)
-                denom.append(self.piece(inv))
+            elif _is_reciprocal(a):
+                denom.append(self._reciprocal(a))
             else:
                 numer.append(p)
         if negate:
@@ -184,14 +194,29 @@ class TextPrinter:
 
     def _print_pow(self, e: Expr, args: list[Piece]) -> Piece:
         base, exponent = args
-        if e.args[1].op == "const" and e.args[1].attrs[0] < 0:
-            inv = _reciprocal_power(e)
-            return Piece(f"1 / {self.paren(self.piece(inv), MUL, True)}", MUL, e)
+        if _is_reciprocal(e):
+            return Piece(f"1 / {self.paren(self._reciprocal(e), MUL, True)}", MUL, e)
+        return self._power(e, base, exponent)
+
+    def _power(self, e: Expr, base: Piece, exponent: Piece) -> Piece:
         return Piece(f"{self.paren(base, POSTFIX)}^{self.paren(exponent, UNARY)}", POW, e)
+
+    def _reciprocal(self, e: Expr) -> Piece:
+        """``x^q`` for a power ``e = x^-q`` (q > 0), printed from ``e``'s operands.
+
+        What the constructors would make of ``x^q``: ``x`` itself for ``q = 1``;
+        otherwise the power, since a canonical ``x^-q`` has no foldable base.
+        """
+        base, q = e.args[0], -e.args[1].attrs[0]
+        if q == 1:
+            return self.piece(base)
+        text, prec = _number(q)
+        return self._power(e, self.piece(base), Piece(text, prec, e.args[1]))
 
     def _print_matmul(self, e: Expr, args: list[Piece]) -> Piece:
         # a leading elementwise product gets parentheses too: (a * b) @ x.T reads better
-        texts = [self.paren(args[0], MUL, strict=e.args[0].op == "mul")] + [self.paren(p, MUL, strict=True) for p in args[1:]]
+        texts = [self.paren(args[0], MUL, strict=e.args[0].op == "mul")]
+        texts += [self.paren(p, MUL, strict=True) for p in args[1:]]
         return Piece(" @ ".join(texts), MUL, e)
 
     def _print_transpose(self, e: Expr, args: list[Piece]) -> Piece:
@@ -204,9 +229,6 @@ class TextPrinter:
     def _print_fn(self, e: Expr, args: list[Piece]) -> Piece:
         return self._call(e.attrs[0], e, args)
 
-    def _print_diagpart(self, e: Expr, args: list[Piece]) -> Piece:
-        return self._call("diag", e, args)
-
     def _print_einsum(self, e: Expr, args: list[Piece]) -> Piece:
         return Piece(f'einsum("{e.attrs[0]}", {", ".join(p.text for p in args)})', ATOM, e)
 
@@ -216,15 +238,28 @@ class TextPrinter:
     def _print_unvec(self, e: Expr, args: list[Piece]) -> Piece:
         return Piece(f"unvec({args[0].text}, {e.shape[0]}, {e.shape[1]})", ATOM, e)
 
-    def __getattr__(self, name: str):  # sum, norm, tr, det, inv, diag, softmax, ...
-        if name.startswith("_print_") and name[7:] in _CALLS:
-            op = name[7:]
-            return lambda e, args: self._call(op, e, args)
-        raise AttributeError(name)
 
 
-_CALLS = {"sum", "norm", "norm1", "norminf", "tr", "det", "logdet", "inv", "diag",
-          "softmax", "logsumexp", "ismax", "kron", "vec"}
+# The operators printed as a call ``name(a, b)``, and the name each is called by; the
+# methods above are the irregular forms.
+CALLS = {
+    "sum": "sum", "norm": "norm", "norm1": "norm1", "norminf": "norminf", "tr": "tr",
+    "det": "det", "logdet": "logdet", "inv": "inv", "diag": "diag", "diagpart": "diag",
+    "softmax": "softmax", "logsumexp": "logsumexp", "ismax": "ismax", "kron": "kron",
+    "vec": "vec",
+}
+
+
+def _number(v: Number) -> tuple[str, int]:
+    """A number's text and binding: ``2``, ``-0.5``, ``1 / 3`` (read back exactly)."""
+    if isinstance(v, Fraction) and not finite_decimal(v):
+        return f"{v.numerator} / {v.denominator}", MUL
+    return format_number(v), UNARY if v < 0 else ATOM
+
+
+def _is_reciprocal(e: Expr) -> bool:
+    """A power with a negative constant exponent, printed ``1 / x^q``."""
+    return e.op == "pow" and e.args[1].op == "const" and e.args[1].attrs[0] < 0
 
 
 def _leads_with_sum(e: Expr) -> bool:
@@ -233,14 +268,3 @@ def _leads_with_sum(e: Expr) -> bool:
         e = e.args[0]
     return e.op == "add"
 
-
-def _negated_const(e: Expr) -> Expr:
-    from matcalc.ops.construct import const
-
-    return const(-e.attrs[0])
-
-
-def _reciprocal_power(e: Expr) -> Expr:
-    from matcalc.ops.construct import const, power
-
-    return power(e.args[0], const(-e.args[1].attrs[0]))
