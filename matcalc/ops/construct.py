@@ -5,31 +5,144 @@ Each constructor builds one kind of node: it checks the operands' shapes
 expressions written differently become the same node.  They live beside their
 operators' records in the modules of :mod:`matcalc.ops`; this module gathers
 them for the stages above, which build expressions with ``c.add``, ``c.inv``, ...
+(each name is re-exported with ``name as name``, which ruff and mypy read as public)
 """
 
-from matcalc.ops.arith import add, div, mul, neg, power, pull_scalars, scale, split_coefficient, sub
-from matcalc.ops.base import (
-    MAX_DIGITS,
-    ShapeOnly,
-    describe,
-    is_const,
-    is_row,
-    is_square,
-    is_zero,
-    number,
+from matcalc.ops.arith import (
+    add as add,
 )
-from matcalc.ops.functions import fn
-from matcalc.ops.leaves import const, dim, eye, ones, var, zeros
-from matcalc.ops.linalg import det, diag, inv, logdet, trace
-from matcalc.ops.matrix import dot, is_symmetric, matmul, matmul_shape, outer, transpose
-from matcalc.ops.reductions import ismax, logsumexp, norm, norm1, norminf, softmax, sum_
-from matcalc.ops.reshaping import kron, reshape, unvec, vec
-
-__all__ = [
-    "MAX_DIGITS", "ShapeOnly", "add", "const", "describe", "det", "diag", "dim", "div", "dot",
-    "eye", "fn", "inv", "is_const", "is_row", "is_square", "is_symmetric", "is_zero", "ismax",
-    "kron", "logdet", "logsumexp", "matmul", "matmul_shape", "mul", "neg", "norm", "norm1",
-    "norminf", "number", "ones", "outer", "power", "pull_scalars", "reshape", "scale",
-    "softmax", "split_coefficient", "sub", "sum_", "trace", "transpose", "unvec", "var", "vec",
-    "zeros",
-]
+from matcalc.ops.arith import (
+    div as div,
+)
+from matcalc.ops.arith import (
+    mul as mul,
+)
+from matcalc.ops.arith import (
+    neg as neg,
+)
+from matcalc.ops.arith import (
+    power as power,
+)
+from matcalc.ops.arith import (
+    pull_scalars as pull_scalars,
+)
+from matcalc.ops.arith import (
+    scale as scale,
+)
+from matcalc.ops.arith import (
+    split_coefficient as split_coefficient,
+)
+from matcalc.ops.arith import (
+    sub as sub,
+)
+from matcalc.ops.base import (
+    MAX_DIGITS as MAX_DIGITS,
+)
+from matcalc.ops.base import (
+    ShapeOnly as ShapeOnly,
+)
+from matcalc.ops.base import (
+    describe as describe,
+)
+from matcalc.ops.base import (
+    is_const as is_const,
+)
+from matcalc.ops.base import (
+    is_row as is_row,
+)
+from matcalc.ops.base import (
+    is_square as is_square,
+)
+from matcalc.ops.base import (
+    is_zero as is_zero,
+)
+from matcalc.ops.base import (
+    number as number,
+)
+from matcalc.ops.functions import (
+    fn as fn,
+)
+from matcalc.ops.leaves import (
+    const as const,
+)
+from matcalc.ops.leaves import (
+    dim as dim,
+)
+from matcalc.ops.leaves import (
+    eye as eye,
+)
+from matcalc.ops.leaves import (
+    ones as ones,
+)
+from matcalc.ops.leaves import (
+    var as var,
+)
+from matcalc.ops.leaves import (
+    zeros as zeros,
+)
+from matcalc.ops.linalg import (
+    det as det,
+)
+from matcalc.ops.linalg import (
+    diag as diag,
+)
+from matcalc.ops.linalg import (
+    inv as inv,
+)
+from matcalc.ops.linalg import (
+    logdet as logdet,
+)
+from matcalc.ops.linalg import (
+    trace as trace,
+)
+from matcalc.ops.matrix import (
+    dot as dot,
+)
+from matcalc.ops.matrix import (
+    is_symmetric as is_symmetric,
+)
+from matcalc.ops.matrix import (
+    matmul as matmul,
+)
+from matcalc.ops.matrix import (
+    matmul_shape as matmul_shape,
+)
+from matcalc.ops.matrix import (
+    outer as outer,
+)
+from matcalc.ops.matrix import (
+    transpose as transpose,
+)
+from matcalc.ops.reductions import (
+    ismax as ismax,
+)
+from matcalc.ops.reductions import (
+    logsumexp as logsumexp,
+)
+from matcalc.ops.reductions import (
+    norm as norm,
+)
+from matcalc.ops.reductions import (
+    norm1 as norm1,
+)
+from matcalc.ops.reductions import (
+    norminf as norminf,
+)
+from matcalc.ops.reductions import (
+    softmax as softmax,
+)
+from matcalc.ops.reductions import (
+    sum_ as sum_,
+)
+from matcalc.ops.reshaping import (
+    kron as kron,
+)
+from matcalc.ops.reshaping import (
+    reshape as reshape,
+)
+from matcalc.ops.reshaping import (
+    unvec as unvec,
+)
+from matcalc.ops.reshaping import (
+    vec as vec,
+)
