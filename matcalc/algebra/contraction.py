@@ -35,6 +35,7 @@ from matcalc.core.dims import Dim, Shape, dims_equal
 from matcalc.core.errors import ParseError, ShapeError
 from matcalc.core.expr import Expr, make
 from matcalc.ops import construct as c
+from matcalc.ops.linalg import DIAG
 from matcalc.ops.record import Op, register
 
 LETTERS = "ijklmnopqrstuvwxyzabcdefghABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -157,7 +158,7 @@ class _Product:
                 arrays = [f for f in e.args if f.shape]
                 self.scalars.extend(f for f in e.args if not f.shape)
                 stack.append((c.mul(*arrays) if len(arrays) > 1 else arrays[0], labels_s))
-            elif op == "diag":
+            elif op == DIAG:
                 stack.append((c.eye(e.shape[0]), labels_s))
                 stack.append((e.args[0], (labels_s[0],)))
             elif op == "ones" and e.ndim >= 2:  # an outer product of ones vectors

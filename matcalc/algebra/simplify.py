@@ -13,6 +13,7 @@ from matcalc.algebra.sympy_bridge import ELEMENTWISE_OPS, simplify_elementwise
 from matcalc.core.errors import DiffError, ShapeError
 from matcalc.core.expr import Expr, postorder, rebuild
 from matcalc.ops import construct as c
+from matcalc.ops.linalg import INV
 from matcalc.ops.record import op
 
 
@@ -47,7 +48,7 @@ def _inverse_of_product(f: Expr) -> list[Expr] | None:
     """inv(A @ B) of square A, B as [inv(B), inv(A)]; inv(A @ B).T as [inv(A).T, inv(B).T]."""
     transposed = f.op == "transpose"
     core = f.args[0] if transposed else f
-    if core.op != "inv" or core.args[0].op != "matmul":
+    if core.op != INV or core.args[0].op != "matmul":
         return None
     factors = core.args[0].args
     if any(g.ndim != 2 or g.shape[0] != g.shape[1] for g in factors):

@@ -5,7 +5,7 @@ A visitor with one ``_print_<op>`` method per operator, built like
 explicit stack, each method gets its operands' printed :class:`Piece` s, and
 every parenthesis comes from :meth:`LatexPrinter.paren` over the precedence
 table of :mod:`matcalc.printing.precedence`.  The operators written as a plain
-call are named in :data:`CALLS`; the methods are the irregular forms.  Names,
+call are named by their records (``Op.latex``); the methods are the irregular forms.  Names,
 numbers, pieces and index notation have modules of their own (``latex_*``).
 
 Notation (SPEC section 7): juxtaposition ``A x`` for matrix products,
@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from matcalc.core.expr import Expr, Number, postorder
+from matcalc.ops.record import OPS
 from matcalc.ops.record import function as lookup
 from matcalc.printing.latex_names import dim_latex, latex_name, shape_latex
 from matcalc.printing.latex_numbers import decimal_style, number_latex
@@ -30,7 +31,7 @@ from matcalc.printing.latex_pieces import Piece, juxtapose, paren
 from matcalc.printing.latex_tensors import einsum_piece
 from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
 
-__all__ = ["CALLS", "LatexPrinter", "derivative_latex", "dim_latex", "latex_name",
+__all__ = ["LatexPrinter", "derivative_latex", "dim_latex", "latex_name",
            "number_latex", "shape_latex", "to_latex"]
 
 
@@ -66,13 +67,14 @@ class LatexPrinter:
         return done[id(root)]
 
     def method(self, op: str) -> Callable[[Expr, list[Piece]], Piece]:
-        """The printing method of ``op``: its override, or the call form of :data:`CALLS`."""
+        """The printing method of ``op``: its override, or the call form its record names."""
         method: Callable[[Expr, list[Piece]], Piece] | None = getattr(self, f"_print_{op}",
                                                                        None)
         if method is not None:
             return method
-        if op in CALLS:
-            name = CALLS[op]
+        record = OPS.get(op)
+        name = record.latex if record is not None else None
+        if name is not None:
             return lambda e, args: self._call(name, e, args[0])
         raise TypeError(f"no LaTeX form for {op}")
 
@@ -254,7 +256,7 @@ class LatexPrinter:
     def _norm(self, e: Expr, arg: Piece, subscript: str) -> Piece:
         if _is_matrix(e.args[0]) and subscript != "F":
             # entrywise norms of a matrix (numpy: sum / max of |x_ij|), not induced norms
-            arg = self._call(CALLS["vec"], e, arg)
+            arg = self._call(r"\operatorname{vec}", e, arg)
         return Piece(rf"\left\| {arg.text} \right\|_{{{subscript}}}", ATOM, e)
 
     def _print_norm(self, e: Expr, args: list[Piece]) -> Piece:
@@ -287,12 +289,6 @@ class LatexPrinter:
 
 # The operators printed as a call ``\name\left(a\right)``, and the LaTeX name of each;
 # the methods above are the irregular forms.
-CALLS = {
-    "sum": r"\operatorname{sum}", "tr": r"\operatorname{tr}", "det": r"\det",
-    "diag": r"\operatorname{diag}", "diagpart": r"\operatorname{diag}",
-    "softmax": r"\operatorname{softmax}", "logsumexp": r"\operatorname{logsumexp}",
-    "ismax": r"\operatorname{ismax}", "vec": r"\operatorname{vec}",
-}
 
 
 # ----------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ A visitor with one ``_print_<op>`` method per operator.  Nodes are printed
 bottom-up over the DAG with an explicit stack; each method gets its operands'
 already printed :class:`Piece` s and wraps them through :meth:`paren`, the
 only place parentheses come from.  The operators written as a plain call are
-named in :data:`CALLS`; the methods are the irregular forms.  The printer only
+named by their records (``Op.text``); the methods are the irregular forms.  The printer only
 reads nodes, it never builds one.  ``parse(to_text(e)) == e`` for every
 expression (numbers are printed exactly).
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from matcalc.core.expr import Expr, Number, postorder
+from matcalc.ops.record import OPS
 from matcalc.printing.numbers import finite_decimal, format_number
 from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
 
@@ -76,13 +77,14 @@ class TextPrinter:
         return done[id(root)]
 
     def method(self, op: str) -> Callable[[Expr, list[Piece]], Piece]:
-        """The printing method of ``op``: its override, or the call form of :data:`CALLS`."""
+        """The printing method of ``op``: its override, or the call form its record names."""
         method: Callable[[Expr, list[Piece]], Piece] | None = getattr(self, f"_print_{op}",
                                                                        None)
         if method is not None:
             return method
-        if op in CALLS:
-            name = CALLS[op]
+        record = OPS.get(op)
+        name = record.text if record is not None else None
+        if name is not None:
             return lambda e, args: self._call(name, e, args)
         raise TypeError(f"no text form for {op}")
 
@@ -240,14 +242,6 @@ class TextPrinter:
 
 
 
-# The operators printed as a call ``name(a, b)``, and the name each is called by; the
-# methods above are the irregular forms.
-CALLS = {
-    "sum": "sum", "norm": "norm", "norm1": "norm1", "norminf": "norminf", "tr": "tr",
-    "det": "det", "logdet": "logdet", "inv": "inv", "diag": "diag", "diagpart": "diag",
-    "softmax": "softmax", "logsumexp": "logsumexp", "ismax": "ismax", "kron": "kron",
-    "vec": "vec",
-}
 
 
 def _number(v: Number) -> tuple[str, int]:
