@@ -254,8 +254,8 @@ def power(base: Expr, exponent: Expr) -> Expr:
 def _fold_power(b: Number, p: Number) -> Number | None:
     if b == 0 and p < 0:
         raise ShapeError(f"0 to the power {p} is a division by zero")
-    size = max(abs(Fraction(b).numerator), Fraction(b).denominator).bit_length()
-    if size * abs(p) > 4 * MAX_DIGITS or Fraction(p).denominator > 64:
+    size: int = max(abs(Fraction(b).numerator), Fraction(b).denominator).bit_length()
+    if size * abs(Fraction(p)) > 4 * MAX_DIGITS or Fraction(p).denominator > 64:
         return None  # too large to fold (2^99999999): it stays a power
     if isinstance(p, int):
         return number(Fraction(b) ** p)
