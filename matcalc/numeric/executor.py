@@ -15,6 +15,7 @@ import numpy as np
 from matcalc.core.expr import Expr
 from matcalc.numeric.binding import concrete
 from matcalc.numeric.lowering import ChainPlan, EinsumPlan
+from matcalc.numeric.paths import einsum
 from matcalc.numeric.schedule import Factor, Step, left_first
 
 Array = Any
@@ -76,7 +77,7 @@ def _step(step: Step, a: list[Array], factors: list[Factor], xs: list[Array]) ->
         return np.multiply.outer(a[0], a[1])
     if kind == "asrow":
         return a[0].reshape(1, -1)
-    if kind in ("rowscale", "diag"):
+    if kind in ("rowscale", "diagonal"):
         d = a[0]
         for x in a[1:-1] if kind == "rowscale" else a[1:]:
             d = d * x
@@ -91,26 +92,6 @@ def _step(step: Step, a: list[Array], factors: list[Factor], xs: list[Array]) ->
     raise TypeError(f"no rule for the chain step {kind}")
 
 
-_PATHS: dict[tuple[Any, ...], Any] = {}
-
-
-def einsum(spec: str, operands: list[Array]) -> Array:
-    """np.einsum along the best path (greedy beyond 6 operands), found once per spec.
-
-    Generated modules carry the same function as text (codegen's ``_einsum`` helper).
-    """
-    if len(operands) < 2:
-        return np.einsum(spec, *operands)
-    key = (spec, *(o.shape for o in operands))
-    path = _PATHS.get(key)
-    if path is None:
-        if len(_PATHS) > 4096:
-            _PATHS.clear()
-        path = _PATHS[key] = np.einsum_path(
-            spec, *operands, optimize="optimal" if len(operands) <= 6 else "greedy")[0]
-    return np.einsum(spec, *operands, optimize=path)
-
-
 def run_einsum(node: Expr, plan: EinsumPlan, args: list[Array], sizes: dict[str, int]) -> Array:
     """A lowered einsum: fused operands, deltas as sizes or a diagonal view's write."""
     terms, full, reduced = plan.specs()
@@ -119,7 +100,7 @@ def run_einsum(node: Expr, plan: EinsumPlan, args: list[Array], sizes: dict[str,
         scale *= concrete((d,), sizes)[0]
     present = set(terms) - {","}
     kept = "".join(ch for ch in reduced if ch in present)
-    value: Array = einsum(f"{terms}->{kept}", args) if args else np.float64(1.0)
+    value: Array = einsum(f"{terms}->{kept}", *args) if args else np.float64(1.0)
     if scale != 1:
         value = scale * value
     if not plan.alias:

@@ -31,6 +31,7 @@ from typing import Any
 from matcalc.core.dims import Dim
 from matcalc.core.expr import Expr
 from matcalc.numeric.schedule import ChainPlan, Factor, kind_of, schedule_chain
+from matcalc.ops.linalg import DIAG
 
 __all__ = ["ChainPlan", "EinsumPlan", "Factor", "Lowering", "graph_nodes", "kind_of"]
 
@@ -178,7 +179,7 @@ class Lowering:
 
     def _fusable_product(self, e: Expr) -> bool:
         return (e.op == "matmul" and len(e.args) == 2 and self.single_use(e)
-                and all(kind_of(a) == "mat" and a.op not in ("diag", "eye") for a in e.args))
+                and all(kind_of(a) == "mat" and a.op not in (DIAG, "eye") for a in e.args))
 
     def _factors(self, node: Expr) -> list[Factor]:
         args = node.args
@@ -199,7 +200,7 @@ class Lowering:
                 i += 1
         factors: list[Factor] = []
         if (len(picked) > 2 and picked[-1].op == "ones" and picked[-1].ndim == 1
-                and kind_of(picked[-2]) == "mat" and picked[-2].op not in ("diag", "eye")):
+                and kind_of(picked[-2]) == "mat" and picked[-2].op not in (DIAG, "eye")):
             factors_end = [Factor("col", picked[-2], row_sums=True)]
             picked = picked[:-2]
         else:
@@ -207,8 +208,8 @@ class Lowering:
         for e in picked:
             if e.op == "eye":
                 continue
-            if e.op == "diag":
-                factors.append(Factor("diag", e.args[0]))
+            if e.op == DIAG:
+                factors.append(Factor("scaling", e.args[0]))
             elif e.op == "transpose" and e.args[0].ndim == 1:
                 factors.append(Factor("row", e.args[0]))
             elif kind_of(e) == "row":

@@ -1,8 +1,9 @@
 """The op-by-op reference evaluator: every node's value from its operands' values.
 
 No lowering, no reordering: each node of the expression is computed from the
-values of its own operands by the operator's NumPy rule (:data:`optable.NUMPY`
-and the few shape-dependent rules below).  It is what :func:`evaluate`'s
+values of its own operands by the operator's NumPy rule (its record's ``numpy``)
+or, for the few operators whose value depends on their operands' symbolic
+shapes, by the rules below.  It is what :func:`evaluate`'s
 optimised plan is checked against, and what :mod:`matcalc.check.verify` reads
 inner values (branches, conditioning) from.
 
@@ -21,8 +22,8 @@ import numpy as np
 from matcalc.core.dims import Shape
 from matcalc.core.expr import Expr, postorder
 from matcalc.numeric.binding import bind, concrete
-from matcalc.numeric.optable import NUMPY
 from matcalc.ops.record import function as lookup
+from matcalc.ops.record import op as op_record
 
 __all__ = ["ReferencePlan", "apply_op", "bind", "leaf_value", "node_values"]
 
@@ -93,15 +94,16 @@ def apply_op(node: Expr, args: list[Array], sizes: dict[str, int]) -> Array:
             return _fn(node.attrs[0])(args[0])
     if op == "einsum":
         return np.einsum(node.attrs[0], *args, optimize=len(args) > 2)
-    if op == "unvec":
-        return args[0].reshape(concrete(node.shape, sizes), order="F")
-    if op == "reshape":
-        return np.reshape(args[0], concrete(node.shape, sizes))
     if op == "matmul":
         return _matmul([a.shape for a in node.args], args)
     if op == "transpose":
         return _transpose(node.args[0].shape, args[0])
-    return NUMPY[op](*args)
+    record = op_record(op)
+    if record.numpy is None:
+        raise TypeError(f"no NumPy rule for {op}")
+    if record.shaped:  # unvec, reshape: the result's shape is not the operands'
+        return record.numpy(*args, shape=concrete(node.shape, sizes))
+    return record.numpy(*args)
 
 
 class ReferencePlan:

@@ -30,9 +30,10 @@ from matcalc.core.expr import Expr
 class Factor:
     """One factor of a matrix chain.
 
-    ``kind`` is ``mat``; ``scalar`` (a reused inner product); ``diag`` (``node``
-    is the vector v of diag(v)); ``col`` (a vector); ``row`` (``node`` is the
-    vector u of the row u.T) or ``row2`` (a row array of shape (1, n)).
+    ``kind`` is ``mat``; ``scalar`` (a reused inner product); ``scaling``
+    (``node`` is the vector v of the diagonal matrix diag(v)); ``col`` (a
+    vector); ``row`` (``node`` is the vector u of the row u.T) or ``row2`` (a
+    row array of shape (1, n)).
     """
 
     kind: str
@@ -57,13 +58,13 @@ class Step:
     ``kind`` is one of:
 
     * ``factor``: the value of ``factors[index]`` — a ``row2`` as a 1-D row, a
-      ``row_sums`` factor as its row sums, a ``diag`` as its vector; ``atom``
+      ``row_sums`` factor as its row sums, a ``scaling`` as its vector; ``atom``
       asks generated code to parenthesise it unless it is a name or call;
     * ``matmul`` ``a @ b``; ``mul`` ``a * b`` (a scaling); ``product`` the
       product of all its arguments (scalars and at most one array, last);
     * ``outer`` ``np.outer(u, w)``; ``asrow`` a vector as a (1, n) row;
-    * ``rowscale`` ``(d1 * ... * dk)[:, None] * M`` (``M`` last), ``diag``
-      ``np.diag(d1 * ... * dk)``;
+    * ``rowscale`` ``(d1 * ... * dk)[:, None] * M`` (``M`` last), ``diagonal``
+      ``np.diag(d1 * ... * dk)`` (a chain of diagonal matrices only);
     * ``chain3`` ``(AB)C`` or ``A(BC)`` by :func:`left_first`, with ``dims`` the
       symbolic sizes ``(p0, p1, p2, p3)`` of A (p0×p1), B (p1×p2), C (p2×p3);
     * ``multidot`` ``np.linalg.multi_dot(args)``.
@@ -91,7 +92,7 @@ def left_first(p0: int, p1: int, p2: int, p3: int) -> bool:
 
 @dataclass
 class _Item:
-    kind: str  # mat, diag, row, col (a row2 is a row here)
+    kind: str  # mat, scaling, row, col (a row2 is a row here)
     step: Step
     node: Expr | None  # the factor's node; None for a partial product
 
@@ -155,14 +156,14 @@ def _segment(seg: list[_Item]) -> tuple[Step, str]:
     if right is not None:  # right to left: matrix-vector products
         step = right.step
         for item in reversed(middle):
-            step = Step("mul" if item.kind == "diag" else "matmul", (item.step, step))
+            step = Step("mul" if item.kind == "scaling" else "matmul", (item.step, step))
         if left is not None:
             return Step("matmul", (left.step, step)), "scalar"
         return step, "vec"
     if left is not None:  # left to right: vector-matrix products
         step = left.step
         for item in middle:
-            step = Step("mul" if item.kind == "diag" else "matmul", (step, item.step))
+            step = Step("mul" if item.kind == "scaling" else "matmul", (step, item.step))
         return step, "vec"
     return _matrices(middle), "mat"
 
@@ -176,7 +177,7 @@ def _matrices(seg: list[_Item]) -> Step:
     mats: list[tuple[Step, Any]] = []  # step, the symbolic shape of the matrix
     pending: list[Step] = []  # diagonals waiting for the next matrix
     for k, item in enumerate(seg):
-        if item.kind == "diag":
+        if item.kind == "scaling":
             next_is_matrix = k + 1 < len(seg) and seg[k + 1].kind == "mat"
             if mats and not next_is_matrix and not pending:  # M @ diag(v) = M * v
                 mats[-1] = (Step("mul", (mats[-1][0], item.step)), mats[-1][1])
@@ -189,7 +190,7 @@ def _matrices(seg: list[_Item]) -> Step:
             pending = []
         mats.append((step, item.node.shape if item.node is not None else None))
     if pending:  # only diagonal matrices
-        return Step("diag", tuple(pending))
+        return Step("diagonal", tuple(pending))
     if len(mats) == 1:
         return mats[0][0]
     if len(mats) == 2:

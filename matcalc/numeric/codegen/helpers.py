@@ -1,14 +1,19 @@
 """The helper functions a generated module defines, as text, written only when used.
 
-Generated modules import nothing but NumPy, so these repeat functions that
-matcalc evaluates with: ``_einsum`` is :func:`matcalc.numeric.executor.einsum`,
-``_sigmoid`` the stable sigmoid of :mod:`matcalc.ops.elementwise`, ``_softmax``,
-``_logsumexp`` and ``_ismax`` the values in :mod:`matcalc.numeric.optable`.
+Generated modules import nothing but NumPy, so they carry the source of what
+matcalc evaluates with, never a second copy: the kernels of
+:mod:`matcalc.ops.kernels` (``_sigmoid``, ``_softmax``, ... as the operator
+and function records name them), ``_einsum`` from :mod:`matcalc.numeric.paths`,
+and a user's registered function from its record.  Only ``_array`` and
+``_size``, which check a module's inputs, are written here.
 """
 
 from __future__ import annotations
 
-HELPERS: dict[str, str] = {
+from matcalc.numeric.paths import einsum_source
+from matcalc.ops.kernels import KERNELS, kernel_source
+
+_INPUTS: dict[str, str] = {
     "_array": '''
 def _array(values, name, ndim):
     """values[name] as a float array with ndim axes."""
@@ -26,54 +31,21 @@ def _size(values, name):
         raise ValueError(f"the size of dimension {name} is not known: give it as {name}=...")
     return int(values[name])
 ''',
-    "_sigmoid": '''
-def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0, e) / (1.0 + e)
-''',
-    "_softplus": '''
-def _softplus(x):
-    return np.logaddexp(0.0, x)
-''',
-    "_relu": '''
-def _relu(x):
-    return np.maximum(x, 0.0)
-''',
-    "_step": '''
-def _step(x):
-    return np.where(x > 0, 1.0, 0.0)
-''',
-    "_softmax": '''
-def _softmax(x):
-    z = np.exp(x - np.max(x))
-    return z / np.sum(z)
-''',
-    "_logsumexp": '''
-def _logsumexp(x):
-    m = np.max(x)
-    return m + np.log(np.sum(np.exp(x - m)))
-''',
-    "_ismax": '''
-def _ismax(x):
-    out = np.zeros(np.shape(x))
-    out.flat[int(np.argmax(x))] = 1.0
-    return out
-''',
-    "_einsum": '''
-_PATHS = {}
-
-
-def _einsum(spec, *operands):
-    """np.einsum along the best path (greedy beyond 6 operands), found once per spec."""
-    key = (spec, *(o.shape for o in operands))
-    path = _PATHS.get(key)
-    if path is None:
-        path = _PATHS[key] = np.einsum_path(
-            spec, *operands, optimize="optimal" if len(operands) <= 6 else "greedy")[0]
-    return np.einsum(spec, *operands, optimize=path)
-''',
 }
 
+# the order a module defines them in: input checks, kernels, then the einsum cache
+HELPER_NAMES: tuple[str, ...] = (*_INPUTS, *KERNELS, "_einsum")
+
+
+def helper_source(name: str) -> str:
+    """The source of helper ``name`` (one of :data:`HELPER_NAMES`)."""
+    if name in _INPUTS:
+        return _INPUTS[name]
+    if name == "_einsum":
+        return einsum_source()
+    return kernel_source(name)
+
+
 # names the generated function uses for itself: never given to a variable or temporary
-RESERVED: set[str] = {"np", "values", "value_and_derivatives", "float", "int", "ValueError",
-                      "_PATHS", *HELPERS}
+RESERVED: frozenset[str] = frozenset({"np", "values", "value_and_derivatives", "float", "int",
+                                      "ValueError", "_PATHS", *HELPER_NAMES})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import keyword
 
 from matcalc.core.expr import Expr
-from matcalc.numeric.codegen.helpers import HELPERS, RESERVED
+from matcalc.numeric.codegen.helpers import HELPER_NAMES, RESERVED, helper_source
 from matcalc.numeric.codegen.render import Renderer
 from matcalc.numeric.codegen.syntax import (
     ATOM,
@@ -22,7 +22,9 @@ from matcalc.numeric.codegen.syntax import (
     short_text,
 )
 from matcalc.numeric.lowering import Lowering
-from matcalc.numeric.optable import STEMS
+from matcalc.ops.linalg import INV
+from matcalc.ops.record import function as function_record
+from matcalc.ops.record import op as op_record
 
 INLINE_LIMIT = 64  # longest expression written into its user's line instead of named
 
@@ -66,6 +68,10 @@ class Module:
         for _, e in self.outputs:  # outputs are named
             uses[id(e)] = uses.get(id(e), 0) + 2
         out_names: dict[int, str] = {}
+        for node in order:  # a user's function the module defines: no variable hides it
+            entry = function_record(node.attrs[0]) if node.op == "fn" else None
+            if entry is not None and entry.source is not None and entry.code is not None:
+                self.taken.add(entry.code)
         self._prologue(order)
         for name, e in self.outputs:
             if id(e) not in out_names and e.op not in ("var", "const", "dim", "zeros", "ones",
@@ -107,9 +113,9 @@ class Module:
     def _stem(self, node: Expr) -> str:
         if node.op == "fn":
             return str(node.attrs[0])
-        if node.op == "inv" and node.args[0].op == "var":
+        if node.op == INV and node.args[0].op == "var":
             return f"inv_{self.local[node.args[0].name]}"
-        return STEMS.get(node.op, node.op)
+        return op_record(node.op).stem
 
     def _assign(self, name: str, code: str, node: Expr) -> str:
         line = f"    {name} = {code}"
@@ -208,14 +214,17 @@ class Module:
             "value_and_derivatives(**values) returns (" + ", ".join(returned) + ").",
             '"""',
             "",
+            # a user's def may be annotated with names the module lacks (Any, ...)
+            *(["from __future__ import annotations", ""] if self.r.functions else []),
             "import numpy as np",
             "",
         ]
         body = []
-        for h in HELPERS:
-            if h in self.r.helpers:
-                body.append(HELPERS[h].strip("\n"))
-                body.extend(["", ""])
+        sources = [helper_source(h) for h in HELPER_NAMES if h in self.r.helpers]
+        sources += [self.r.functions[name] for name in sorted(self.r.functions)]
+        for text in sources:
+            body.append(text.strip("\n"))
+            body.extend(["", ""])
         returns = ", ".join(n for n, _ in self.outputs)
         fn = ["def value_and_derivatives(**values):",
               f'    """The value of f and its derivatives: ({returns})."""',

@@ -2,7 +2,7 @@
 
 A :class:`Renderer` knows the code of every node written so far (a name, or an
 expression inlined into its user) and writes the next node from it: the
-operator's template (:mod:`matcalc.numeric.optable`), sums and products with
+operator's template (its record's ``code``), sums and products with
 the fewest parentheses, matrix chains along the schedule that the evaluator
 runs too (:mod:`matcalc.numeric.schedule`), einsums along their lowering plan.
 """
@@ -15,6 +15,7 @@ from fractions import Fraction
 from matcalc.core.dims import Dim
 from matcalc.core.errors import MatcalcError
 from matcalc.core.expr import Expr
+from matcalc.numeric.codegen.helpers import RESERVED
 from matcalc.numeric.codegen.syntax import (
     ADD,
     ATOM,
@@ -28,9 +29,9 @@ from matcalc.numeric.codegen.syntax import (
     short_text,
 )
 from matcalc.numeric.lowering import ChainPlan, EinsumPlan, Lowering
-from matcalc.numeric.optable import FUNCTIONS, TEMPLATES
 from matcalc.numeric.schedule import Factor, Step, left_first
-from matcalc.ops.record import function as lookup
+from matcalc.ops.record import function as function_record
+from matcalc.ops.record import op as op_record
 
 Statements = Callable[[str], list[str]]  # the lines that compute a node into a name
 
@@ -40,6 +41,7 @@ class Renderer:
         self.code: dict[int, Code] = {}  # id -> (code, precedence) of each node written
         self.dims: dict[str, str] = {}  # dimension name -> the local holding its size
         self.helpers: set[str] = {"_array"}  # helper functions the module needs
+        self.functions: dict[str, str] = {}  # a user's function written in: name -> source
 
     def dim(self, d: Dim) -> str:
         """Code for the size of dimension ``d``."""
@@ -102,33 +104,35 @@ class Renderer:
                 return f"{self.ref(a, ATOM)}[0]", ATOM
             return f"{self.ref(a, ATOM)}.T", ATOM
         if op == "fn":
-            name = node.attrs[0]
-            call = FUNCTIONS.get(name)
-            if call is None:
-                entry = lookup(name)
-                raise MatcalcError(f"function {name} is user-defined: its NumPy code cannot be "
-                                   "written into a standalone module" if entry else
-                                   f"unknown function {name!r}")
-            if call.startswith("_"):
-                self.helpers.add(call)
-            return f"{call}({self.ref(node.args[0], COND)})", ATOM
+            return f"{self._function(node.attrs[0])}({self.ref(node.args[0], COND)})", ATOM
         if op == "tr" and recipe == "trace_of_product":
             p, q = node.args[0].args
             return f'np.einsum("ij,ji->", {self.ref(p, COND)}, {self.ref(q, COND)})', ATOM
-        operands = [self.ref(x, COND) for x in node.args]
-        template = TEMPLATES.get(op)
-        if template is not None:
-            if template.startswith("_"):
-                self.helpers.add(template.split("(")[0])
-            return template.format(*operands), ATOM
-        if op == "vec":
-            return f'{self.ref(node.args[0], ATOM)}.reshape(-1, order="F")', ATOM
-        if op == "unvec":
-            return (f'{self.ref(node.args[0], ATOM)}.reshape({self.shape(node.shape)}, '
-                    'order="F")'), ATOM
-        if op == "reshape":
-            return f"np.reshape({operands[0]}, {self.shape(node.shape)})", ATOM
+        record = op_record(op)
+        if record.code is not None:  # the operator's template, calling its kernels
+            self.helpers.update(record.helpers)
+            operands = [self.ref(x, COND) for x in node.args]
+            return record.code.format(*operands, shape=self.shape(node.shape)), ATOM
         raise MatcalcError(f"codegen has no NumPy rule for the operator {op!r}")
+
+    def _function(self, name: str) -> str:
+        """The callable written for the elementwise function ``name``, noting what it needs."""
+        entry = function_record(name)
+        if entry is None:
+            raise MatcalcError(f"unknown function {name!r}")
+        if entry.code is None:
+            raise MatcalcError(f"function {name} is user-defined: its NumPy code cannot be "
+                               "written into a standalone module (register a module-level "
+                               "def as numpy_fn, whose source the module can carry)")
+        self.helpers.update(entry.helpers)
+        if entry.source is not None:  # a user's function: the module carries its def
+            if entry.code in RESERVED:
+                raise MatcalcError(f"function {name}'s NumPy code is named {entry.code}, "
+                                   "a name generated modules use for themselves")
+            if self.functions.get(entry.code, entry.source) != entry.source:
+                raise MatcalcError(f"two functions' NumPy code is named {entry.code}")
+            self.functions[entry.code] = entry.source
+        return entry.code
 
     # -- sums and products ---------------------------------------------------------------
     def _add(self, node: Expr) -> Code:
@@ -227,7 +231,7 @@ class Renderer:
             diagonals = [c for c, _ in a[:-1]]
             scale = diagonals[0] if len(diagonals) == 1 else "(" + " * ".join(diagonals) + ")"
             return f"{scale}[:, None] * {paren(*a[-1], UNARY)}", MUL
-        if kind == "diag":
+        if kind == "diagonal":
             return "np.diag(" + " * ".join(c for c, _ in a) + ")", ATOM
         if kind == "chain3":
             (x, px), (y, py), (z, pz) = a
