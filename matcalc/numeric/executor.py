@@ -16,7 +16,7 @@ from matcalc.core.expr import Expr
 from matcalc.numeric.binding import concrete
 from matcalc.numeric.lowering import ChainPlan, EinsumPlan
 from matcalc.numeric.paths import einsum
-from matcalc.numeric.schedule import Factor, Step, left_first
+from matcalc.numeric.schedule import Factor, Step, fold_schedule, left_first
 
 Array = Any
 
@@ -48,18 +48,8 @@ def _factor(f: Factor, x: Array) -> Array:
 
 
 def run_chain(plan: ChainPlan, xs: list[Array]) -> Array:
-    """A matrix chain's value along its schedule (explicit stack: chains may be long)."""
-    done: dict[int, Array] = {}
-    stack: list[tuple[Step, bool]] = [(plan.schedule, False)]
-    while stack:
-        step, expanded = stack.pop()
-        if not expanded:
-            stack.append((step, True))
-            stack.extend((a, False) for a in step.args)
-            continue
-        a = [done[id(s)] for s in step.args]
-        done[id(step)] = _step(step, a, plan.factors, xs)
-    return done[id(plan.schedule)]
+    """A matrix chain's value along its schedule."""
+    return fold_schedule(plan, lambda step, a: _step(step, a, plan.factors, xs))
 
 
 def _step(step: Step, a: list[Array], factors: list[Factor], xs: list[Array]) -> Array:

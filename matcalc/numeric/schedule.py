@@ -19,8 +19,9 @@ to_numpy and generated code multiply in the same order:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from matcalc.core.dims import Dim
 from matcalc.core.expr import Expr
@@ -200,3 +201,24 @@ def _matrices(seg: list[_Item]) -> Step:
         dims = (shapes[0][0], shapes[0][1], shapes[1][1], shapes[2][1])
         return Step("chain3", tuple(s for s, _ in mats), dims=dims)
     return Step("multidot", tuple(s for s, _ in mats))
+
+
+T = TypeVar("T")
+
+
+def fold_schedule(plan: ChainPlan, step: Callable[[Step, list[T]], T]) -> T:
+    """``step`` applied bottom-up along a chain's schedule: its value, or its code.
+
+    An explicit stack, since chains may be long; the executor folds arrays and the
+    code generator text, so both follow the same schedule.
+    """
+    done: dict[int, T] = {}
+    stack: list[tuple[Step, bool]] = [(plan.schedule, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if not expanded:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args)
+            continue
+        done[id(node)] = step(node, [done[id(s)] for s in node.args])
+    return done[id(plan.schedule)]

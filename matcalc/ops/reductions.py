@@ -28,25 +28,24 @@ def sum_(a: Expr) -> Expr:
     return make("sum", (a,), (), ())
 
 
-def norm(a: Expr) -> Expr:
-    require(a.ndim in (1, 2), lambda: f"norm needs a vector or a matrix, not {describe(a)}", 1)
+def _entrywise_norm(kind: str, a: Expr) -> Expr:
+    """norm, norm1 or norminf of a vector or a matrix (entrywise); a transpose has the same."""
+    require(a.ndim in (1, 2), lambda: f"{kind} needs a vector or a matrix, not {describe(a)}", 1)
     if a.op == "transpose":
-        return norm(a.args[0])
-    return make("norm", (a,), (), ())
+        a = a.args[0]
+    return make(kind, (a,), (), ())
+
+
+def norm(a: Expr) -> Expr:
+    return _entrywise_norm("norm", a)
 
 
 def norm1(a: Expr) -> Expr:
-    require(a.ndim in (1, 2), lambda: f"norm1 needs a vector or a matrix, not {describe(a)}", 1)
-    if a.op == "transpose":
-        return norm1(a.args[0])
-    return make("norm1", (a,), (), ())
+    return _entrywise_norm("norm1", a)
 
 
 def norminf(a: Expr) -> Expr:
-    require(a.ndim in (1, 2), lambda: f"norminf needs a vector or a matrix, not {describe(a)}", 1)
-    if a.op == "transpose":
-        return norminf(a.args[0])
-    return make("norminf", (a,), (), ())
+    return _entrywise_norm("norminf", a)
 
 
 def softmax(a: Expr) -> Expr:

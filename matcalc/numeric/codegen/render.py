@@ -29,7 +29,7 @@ from matcalc.numeric.codegen.syntax import (
     short_text,
 )
 from matcalc.numeric.lowering import ChainPlan, EinsumPlan, Lowering
-from matcalc.numeric.schedule import Factor, Step, left_first
+from matcalc.numeric.schedule import Factor, Step, fold_schedule, left_first
 from matcalc.ops.record import function as function_record
 from matcalc.ops.record import op as op_record
 
@@ -201,18 +201,8 @@ class Renderer:
         return self.code[id(f.node)]
 
     def _chain(self, plan: ChainPlan) -> Code:
-        """The code of a chain's schedule (explicit stack: chains may be long)."""
-        done: dict[int, Code] = {}
-        stack: list[tuple[Step, bool]] = [(plan.schedule, False)]
-        while stack:
-            step, expanded = stack.pop()
-            if not expanded:
-                stack.append((step, True))
-                stack.extend((a, False) for a in step.args)
-                continue
-            args = [done[id(s)] for s in step.args]
-            done[id(step)] = self._step(step, args, plan.factors)
-        return done[id(plan.schedule)]
+        """The code of a chain's schedule."""
+        return fold_schedule(plan, lambda step, args: self._step(step, args, plan.factors))
 
     def _step(self, step: Step, a: list[Code], factors: list[Factor]) -> Code:
         kind = step.kind
