@@ -35,6 +35,7 @@ from matcalc.core.dims import Dim, Shape, dims_equal
 from matcalc.core.errors import ParseError, ShapeError
 from matcalc.core.expr import Expr, make
 from matcalc.ops import construct as c
+from matcalc.ops import sympy_arrays
 from matcalc.ops.record import Op, register
 
 LETTERS = "ijklmnopqrstuvwxyzabcdefghABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -556,4 +557,4 @@ def _combine(p: _Product, pieces: list[tuple[Expr, list[str]]]) -> Expr:
 # einsum nodes are built here, a layer above the other operators, because
 # building one normalises and translates the contraction (see contract)
 register(Op("einsum", None, rebuild=lambda node, args: build_einsum(node.attrs[0], args),
-            stem="tensor"))
+            stem="tensor", sympy=lambda node, a, ctx: sympy_arrays.einsum(node.attrs[0], a)))
