@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from katex import katex_failures
 
 import matcalc as mc
 import matcalc.ops.construct as c
 from matcalc.core.expr import Expr, make
 from matcalc.printing.latex import derivative_latex, latex_name, shape_latex, to_latex
+
+from katex import katex_failures
 
 LS = {"A": ("m", "n"), "x": ("n",), "y": ("m",)}  # least squares
 

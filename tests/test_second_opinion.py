@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
+import sympy
 
 import matcalc as mc
 import matcalc.ops.construct as c
@@ -174,3 +176,22 @@ def test_piecewise_constant_functions_and_big_determinants():
 def test_found_by_the_fuzzer_agree_with_sympy(text, wrt):
     f = mc.parse(text, shapes={"y": ("n",), "X": ("n", "n")})
     assert second_opinion(f, wrt, mode="symbolic").ok
+
+
+def test_registered_function_has_a_second_opinion():
+    """A user's function is a SymPy function with its derivative: its record says so."""
+    t = sympy.Symbol("t")
+    mc.register_function("swish", sympy.diff(t / (1 + sympy.exp(-t)), t),
+                         numpy_fn=lambda v: v / (1 + np.exp(-v)))
+    f = mc.parse("sum(swish(x))", shapes={"x": ("n",)})
+    assert second_opinion(f, "x", mode="point").ok
+    assert second_opinion(mc.parse("sum(swish(A @ x))"), "A", mode="point").ok
+
+
+@pytest.mark.parametrize("text", ["sum(reshape(A, m*n) * kron(u, x))",
+                                  "u' @ unvec(kron(u, x), m, n) @ x",
+                                  "sum(ismax(A @ x) * (A @ x))"])
+def test_reshaping_operators_agree_with_sympy(text):
+    f = mc.parse(text, shapes={"A": ("m", "n"), "u": ("m",), "x": ("n",)})
+    assert second_opinion(f, "A", mode="point").ok
+    assert second_opinion(f, "x", mode="point").ok

@@ -36,6 +36,7 @@ from matcalc.core.dims import Dim, Shape, dims_equal
 from matcalc.core.errors import ParseError, ShapeError
 from matcalc.core.expr import Expr, make
 from matcalc.ops import construct as c
+from matcalc.ops import sympy_arrays
 from matcalc.ops.linalg import DIAG
 from matcalc.ops.record import Op, register
 
@@ -427,4 +428,4 @@ def _restore_unit_axes(result: Expr, out: Sequence[Label], shape: Shape) -> Expr
 # einsum nodes are built here, a layer above the other operators, because
 # building one normalises and translates the contraction (see contract)
 register(Op("einsum", None, rebuild=lambda node, args: build_einsum(node.attrs[0], args),
-            stem="tensor"))
+            stem="tensor", sympy=lambda node, a, ctx: sympy_arrays.einsum(node.attrs[0], a)))

@@ -2,6 +2,6 @@
 
 ``sampling`` (sizes, the domain and kink tables, drawing inputs), ``differences``
 (directions and Richardson-extrapolated central differences), ``verify``;
-``sympy_arrays`` and ``sympy_values`` (SymPy entries of every operator),
+``sympy_values`` (SymPy entries of an expression, from the operator records),
 ``second_opinion``; the ``fuzz`` package.
 """

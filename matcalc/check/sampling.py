@@ -3,14 +3,11 @@
 :func:`choose_sizes` gives every symbolic dimension a small size, distinct from
 the others (so that a transposed or mis-ordered axis cannot go unnoticed).
 :func:`draw_inputs` draws values that respect the declarations (spd and
-symmetric matrices) and, read off the expression through :data:`DOMAINS`, the
-domains of its operators and functions.  :data:`KINKS` says, for the
-non-smooth ones, how their branch at a point is read, so that a finite
-difference that crosses a kink or a pole can be told apart.
-
-The two tables are the only per-operator knowledge of this stage about
-domains; they are to become the ``domain`` and ``kink`` fields of the
-operator records.
+symmetric matrices) and the domains of its operators and functions
+(:func:`domain_tags`, from the records' ``domain`` and ``periodic`` fields).
+:func:`kink` says, for the non-smooth ones, how their branch at a point is
+read (the records' ``kink``), so that a finite difference that crosses a kink
+or a pole can be told apart.  The stage keeps no per-operator table.
 """
 
 from __future__ import annotations
@@ -24,41 +21,31 @@ import numpy as np
 from matcalc.core.dims import dim_value
 from matcalc.core.errors import ShapeError
 from matcalc.core.expr import Expr, postorder
+from matcalc.ops.record import OPS, Function, Op, function
 
 SIZES = (3, 4, 5, 2, 6, 7, 8, 9)  # distinct small sizes for symbolic dimensions
 
 # ----------------------------------------------------------------------------------------
-# the per-operator tables (keyed by operator name, or function name for an elementwise fn)
-
-# what an operator or function needs of its (first) argument:
+# domains and kinks, read from the operator and function records
+#
+# what an operator or function needs of its (first) argument (``domain``):
 #   positive    entries > 0 (log, sqrt; ``pow`` unless the exponent is an integer constant)
 #   unit        small entries, away from the poles (tan)
 #   invertible  a well-conditioned square matrix with positive determinant
 #   periodic    not huge: sin(1e20) is rounding noise, not a function value
-DOMAINS: dict[str, tuple[str, ...]] = {
-    "log": ("positive",), "sqrt": ("positive",), "pow": ("positive",),
-    "tan": ("unit", "periodic"), "sin": ("periodic",), "cos": ("periodic",),
-    "inv": ("invertible",), "det": ("invertible",), "logdet": ("invertible",),
-}
-
-# how the branch of a non-smooth operator or function is read off its argument:
+# how the branch of a non-smooth operator or function is read off its argument (``kink``):
 #   sign     the signs of the entries (abs, relu, ...; log and sqrt: the edge of the domain)
 #   tan      which period, floor(a / pi + 1/2): a pole lies between two periods
 #   absmax   the position of the largest |entry| (norminf)
 #   argmax   the position of the largest entry (ismax)
 #   detsign  the sign of the determinant (a singular matrix lies between)
-# ``pow`` is watched unless its exponent is a natural-number constant.
-KINKS: dict[str, str] = {
-    "abs": "sign", "relu": "sign", "sign": "sign", "step": "sign",
-    "tan": "tan", "log": "sign", "sqrt": "sign", "pow": "sign",
-    "norm1": "sign", "norminf": "absmax", "ismax": "argmax",
-    "inv": "detsign", "det": "detsign", "logdet": "detsign",
-}
 
 
-def table_key(node: Expr) -> str:
-    """The name a node is found under in :data:`DOMAINS` and :data:`KINKS`."""
-    return str(node.attrs[0]) if node.op == "fn" else node.op
+def _record(node: Expr) -> Op | Function | None:
+    """The record that says ``node``'s domain and kink (a function's, for an ``fn`` node)."""
+    if node.op == "fn":
+        return function(str(node.attrs[0]))
+    return OPS.get(node.op)
 
 
 def _integer_exponent(node: Expr, natural: bool) -> bool:
@@ -69,20 +56,23 @@ def _integer_exponent(node: Expr, natural: bool) -> bool:
 
 def domain_tags(node: Expr) -> tuple[str, ...]:
     """What ``node`` needs of its argument (an integer power needs nothing)."""
+    # a power's base is positive and watched only for a fractional exponent: the
+    # record says positive, the exception is the exponent's, read off the node
     if node.op == "pow" and _integer_exponent(node, natural=False):
         return ()
-    if not node.args:
+    record = _record(node) if node.args else None
+    if record is None:
         return ()
-    return DOMAINS.get(table_key(node), ())
+    periodic = ("periodic",) if isinstance(record, Function) and record.periodic else ()
+    return ((record.domain,) if record.domain else ()) + periodic
 
 
 def kink(node: Expr) -> str:
     """How ``node``'s branch is read off its argument ('' for a smooth node)."""
     if node.op == "pow" and _integer_exponent(node, natural=True):
         return ""
-    if not node.args:
-        return ""
-    return KINKS.get(table_key(node), "")
+    record = _record(node) if node.args else None
+    return record.kink if record is not None else ""
 
 
 # ----------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ what the symmetric gradient convention of SPEC section 3 promises.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,15 +36,18 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import sympy  # type: ignore[import-untyped]  # SymPy ships no type information
+import sympy
 
 from matcalc.check.sampling import choose_sizes
-from matcalc.check.sympy_arrays import Obj, as_array, zip_entries
 from matcalc.check.sympy_values import Unsupported, entries
 from matcalc.check.verify import find_point
 from matcalc.core.dims import dim_value
 from matcalc.core.errors import MatcalcError
 from matcalc.core.expr import Expr
+from matcalc.ops.base import is_zero
+from matcalc.ops.leaves import var
+from matcalc.ops.record import FUNCTIONS
+from matcalc.ops.sympy_arrays import Obj, as_array, zip_entries
 
 __all__ = ["Mismatch", "SecondOpinion", "Unsupported", "entries", "second_opinion"]
 
@@ -216,16 +220,29 @@ def _symbolic(f: Expr, wrt: str, order: int, derivative: Expr, sizes: dict[str, 
 
 
 def _d(e: Any, x: Any) -> Any:
-    """SymPy's derivative, with sign and step piecewise constant (their derivative 0).
+    """SymPy's derivative, with the piecewise constant functions' derivative 0.
 
     SymPy leaves ``Derivative(sign(u), x)`` unevaluated when it cannot tell that
     ``u`` is real; away from ``u = 0`` it is 0, which is what is compared.
     """
     out = sympy.diff(e, x)
+    constant = _piecewise_constant()
     return out.replace(
-        lambda a: isinstance(a, sympy.Derivative) and a.expr.func in (sympy.sign,
-                                                                     sympy.Heaviside),
+        lambda a: isinstance(a, sympy.Derivative) and a.expr.func in constant,
         lambda a: sympy.Integer(0))
+
+
+@functools.cache
+def _piecewise_constant() -> tuple[Any, ...]:
+    """The SymPy heads of the functions whose derivative is 0 (sign, step: Heaviside).
+
+    Only built-in functions have a SymPy head (a user's function is a SymPy
+    function of its own, with its derivative), so this is read once.
+    """
+    u = var("_u")
+    return tuple(r.sympy_head for r in FUNCTIONS.values()
+                 if r.sympy_head is not None and r.derivative is not None
+                 and is_zero(r.derivative(u)))
 
 
 def _index_tuples(var: _Variable, order: int) -> list[tuple[tuple[int, ...], ...]]:

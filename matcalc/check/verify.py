@@ -157,9 +157,10 @@ def _json_float(x: float) -> float | None:
 class Plan:
     """Evaluates an expression keeping what the checks need from its inner nodes.
 
-    Which nodes are watched comes from the tables of :mod:`matcalc.check.sampling`:
-    :data:`~matcalc.check.sampling.KINKS` (how a branch is read) and
-    :data:`~matcalc.check.sampling.DOMAINS` (invertible and periodic arguments).
+    Which nodes are watched comes from the operator records, read by
+    :mod:`matcalc.check.sampling`: :func:`~matcalc.check.sampling.kink` (how a
+    branch is read) and :func:`~matcalc.check.sampling.domain_tags` (invertible
+    and periodic arguments).
     """
 
     def __init__(self, expr: Expr):

@@ -11,11 +11,13 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import sympy
 
 from matcalc.core.dims import shapes_equal
 from matcalc.core.errors import ShapeError
 from matcalc.core.expr import Expr, Number, make
 from matcalc.ops import linalg
+from matcalc.ops import sympy_arrays as sa
 from matcalc.ops.base import MAX_DIGITS, broadcast_shape, describe, is_zero, number
 from matcalc.ops.leaves import const, ones, zeros
 from matcalc.ops.record import Op, register
@@ -287,8 +289,13 @@ def _power_values(b: Any, p: Any) -> Any:
 
 
 register(
-    Op("add", None, rebuild=lambda node, args: add(*args), numpy=_add_values, stem="s"),
-    Op("mul", None, rebuild=lambda node, args: mul(*args), numpy=_mul_values, stem="p"),
-    # a non-integer power needs a positive base; sampling and verify read that from pow
-    Op("pow", 2, rebuild=lambda node, args: power(*args), numpy=_power_values, stem="pw"),
+    Op("add", None, rebuild=lambda node, args: add(*args), numpy=_add_values, stem="s",
+       sympy=sa.fold(lambda x, y: sa.zip_entries(lambda p, q: p + q, x, y))),
+    Op("mul", None, rebuild=lambda node, args: mul(*args), numpy=_mul_values, stem="p",
+       sympy=sa.fold(lambda x, y: sa.zip_entries(lambda p, q: p * q, x, y))),
+    # a non-integer power needs a positive base, and its sign is watched; sampling
+    # and verify make the exception for an integer exponent themselves
+    Op("pow", 2, rebuild=lambda node, args: power(*args), numpy=_power_values, stem="pw",
+       domain="positive", kink="sign",
+       sympy=lambda node, a, ctx: sa.zip_entries(sympy.Pow, a[0], a[1])),
 )

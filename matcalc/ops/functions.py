@@ -14,6 +14,7 @@ import sympy
 from matcalc.core.errors import DiffError, ParseError
 from matcalc.core.expr import Expr, make
 from matcalc.ops import arith, reductions
+from matcalc.ops import sympy_arrays as sa
 from matcalc.ops.kernels import KERNELS
 from matcalc.ops.leaves import const, zeros
 from matcalc.ops.record import FUNCTIONS, Function, Op, register, register_function_record
@@ -106,5 +107,14 @@ for _record in (
 ):
     register_function_record(_record)
 
+def _sympy_value(node: Expr, a: list[sa.Obj], ctx: sa.Context) -> sa.Obj:
+    """A function's SymPy form applied to every entry of its argument."""
+    record = FUNCTIONS.get(node.attrs[0])
+    if record is None or record.sympy is None:
+        raise sa.Unsupported(f"no SymPy form of the function {node.attrs[0]}")
+    return sa.map_entries(record.sympy, a[0])
+
+
 # fn nodes: the function's name is the node's parameter, its record in FUNCTIONS
-register(Op("fn", 1, rebuild=lambda node, args: fn(node.attrs[0], args[0]), stem="f"))
+register(Op("fn", 1, rebuild=lambda node, args: fn(node.attrs[0], args[0]), stem="f",
+            sympy=_sympy_value))

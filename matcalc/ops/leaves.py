@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import sympy
+
 from matcalc.core.dims import Dim, Shape, dims_equal, format_shape
 from matcalc.core.errors import ParseError, ShapeError
 from matcalc.core.expr import Expr, make
+from matcalc.ops import sympy_arrays as sa
 from matcalc.ops.base import MAX_DIGITS, NUMBER_LIMIT, number
 from matcalc.ops.record import Op, register
 
@@ -47,10 +50,14 @@ def eye(n: Dim) -> Expr:
 
 # the printers, the parser and the binder of values treat leaves themselves
 register(
-    Op("const", 0, leaf=True, stem="c"),
-    Op("var", 0, leaf=True),
-    Op("dim", 0, leaf=True, stem="size"),
-    Op("zeros", 0, leaf=True, stem="zeros"),
-    Op("ones", 0, leaf=True, stem="ones"),
-    Op("eye", 0, leaf=True, stem="eye"),
+    Op("const", 0, leaf=True, stem="c",
+       sympy=lambda node, a, ctx: sa.scalar(sa.number(node.attrs[0]))),
+    Op("var", 0, leaf=True, sympy=lambda node, a, ctx: ctx.variables[node.name]),
+    Op("dim", 0, leaf=True, stem="size",
+       sympy=lambda node, a, ctx: sa.scalar(sympy.Integer(ctx.sizes[node.attrs[0]]))),
+    Op("zeros", 0, leaf=True, stem="zeros",
+       sympy=lambda node, a, ctx: sa.filled(ctx.shape(node), 0)),
+    Op("ones", 0, leaf=True, stem="ones",
+       sympy=lambda node, a, ctx: sa.filled(ctx.shape(node), 1)),
+    Op("eye", 0, leaf=True, stem="eye", sympy=lambda node, a, ctx: sa.eye(ctx.shape(node)[0])),
 )

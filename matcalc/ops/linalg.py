@@ -11,6 +11,7 @@ from matcalc.core.dims import dims_equal
 from matcalc.core.errors import ShapeError
 from matcalc.core.expr import Expr, make
 from matcalc.ops import arith, matrix, reductions
+from matcalc.ops import sympy_arrays as sa
 from matcalc.ops.base import describe, is_row, is_zero, require, walk
 from matcalc.ops.leaves import const, dim, eye, ones, zeros
 from matcalc.ops.record import Call, Fuzz, Op, register
@@ -112,24 +113,30 @@ def diag(a: Expr) -> Expr:
 register(
     Op(TR, 1, rebuild=lambda node, args: trace(args[0]), numpy=np.trace, code="np.trace({0})",
        stem="trace", text="tr", latex=r"\operatorname{tr}",
+       sympy=sa.unary(sa.trace),
        calls=(Call("tr", trace), Call("trace", trace)),
        fuzz=(Fuzz(2, "scalar", ("square",)), Fuzz(1, "scalar", ("square",), call="trace"))),
     Op(DET, 1, rebuild=lambda node, args: det(args[0]), numpy=np.linalg.det,
        code="np.linalg.det({0})", stem="det", text="det", latex=r"\det", domain="invertible",
-       kink="detsign", calls=(Call("det", det),), fuzz=(Fuzz(1, "scalar", ("invertible",)),)),
+       kink="detsign", calls=(Call("det", det),), sympy=sa.unary(lambda x: sa.scalar(sa.det(x))),
+       fuzz=(Fuzz(1, "scalar", ("invertible",)),)),
     # logdet is log|det X| (SPEC section 2); its LaTeX drops the bars only for spd X
     Op(LOGDET, 1, rebuild=lambda node, args: logdet(args[0]),
        numpy=lambda a: np.linalg.slogdet(a)[1], code="np.linalg.slogdet({0})[1]",
        stem="logdet", text="logdet", domain="invertible", kink="detsign",
-       calls=(Call("logdet", logdet),), fuzz=(Fuzz(1.5, "scalar", ("invertible",)),)),
+       calls=(Call("logdet", logdet),),
+       sympy=sa.unary(sa.logabsdet),
+       fuzz=(Fuzz(1.5, "scalar", ("invertible",)),)),
     Op(INV, 1, rebuild=lambda node, args: inv(args[0]), numpy=np.linalg.inv,
        code="np.linalg.inv({0})", stem="inv", text="inv", domain="invertible", kink="detsign",
-       calls=(Call("inv", inv),), fuzz=(Fuzz(2, "square", ("invertible",)),)),
+       calls=(Call("inv", inv),), sympy=sa.unary(sa.inv),
+       fuzz=(Fuzz(2, "square", ("invertible",)),)),
     # diag(v) is a diagonal matrix, diag(X) the diagonal of X: two node kinds, one name
     Op(DIAG, 1, rebuild=lambda node, args: diag(args[0]), numpy=np.diag, code="np.diag({0})",
        stem="D", text="diag", latex=r"\operatorname{diag}", calls=(Call("diag", diag),),
-       fuzz=(Fuzz(1.5, "square", ("vector",)),)),
+       sympy=sa.unary(sa.diag), fuzz=(Fuzz(1.5, "square", ("vector",)),)),
     Op(DIAGPART, 1, rebuild=lambda node, args: diag(args[0]),
        numpy=lambda a: np.diag(a).copy(), code="np.diagonal({0}).copy()", stem="dg",
-       text="diag", latex=r"\operatorname{diag}", fuzz=(Fuzz(1.5, "vector", ("square",)),)),
+       text="diag", latex=r"\operatorname{diag}", sympy=sa.unary(sa.diagonal),
+       fuzz=(Fuzz(1.5, "vector", ("square",)),)),
 )

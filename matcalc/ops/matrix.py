@@ -15,6 +15,7 @@ from matcalc.core.dims import Shape, dims_equal
 from matcalc.core.errors import ShapeError
 from matcalc.core.expr import Expr, make
 from matcalc.ops import arith, functions, linalg
+from matcalc.ops import sympy_arrays as sa
 from matcalc.ops.base import ShapeOnly, describe, is_row, is_zero, walk
 from matcalc.ops.leaves import eye, zeros
 from matcalc.ops.record import Call, Op, register
@@ -286,6 +287,7 @@ def outer(a: Expr, b: Expr) -> Expr:
 # from the shapes (matcalc.numeric.lowering)
 register(
     Op("matmul", None, rebuild=lambda node, args: matmul(*args), stem="mm",
-       calls=(Call("dot", dot, 2), Call("outer", outer, 2))),
-    Op("transpose", 1, rebuild=lambda node, args: transpose(args[0]), stem="t"),
+       calls=(Call("dot", dot, 2), Call("outer", outer, 2)), sympy=sa.fold(sa.matmul)),
+    Op("transpose", 1, rebuild=lambda node, args: transpose(args[0]), stem="t",
+       sympy=sa.unary(sa.transpose)),
 )

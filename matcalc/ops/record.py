@@ -70,7 +70,12 @@ class Op:
     the printer has its own method).  ``domain`` is what sampling must respect
     (``invertible``, ``positive``, ``unit``), ``kink`` the branch verify watches
     near a point (``sign``, ``absmax``, ``argmax``, ``detsign``).  ``sympy`` is
-    the value over NumPy object arrays of SymPy entries (the second opinion).
+    the value over NumPy object arrays of SymPy entries (the second opinion):
+    ``sympy(node, operands, context)`` with ``operands`` the operands' entries
+    and ``context`` a :class:`matcalc.ops.sympy_arrays.Context` (the sizes of
+    the dimensions and the variables' entries), so that leaves and operators
+    that read their node (``einsum``'s subscripts, ``unvec``'s shape) have one
+    signature with the others; ``fn`` applies its function's ``sympy``.
     """
 
     name: str

@@ -6,6 +6,7 @@ import numpy as np
 
 from matcalc.core.expr import Expr, make
 from matcalc.ops import arith, linalg
+from matcalc.ops import sympy_arrays as sa
 from matcalc.ops.base import describe, is_zero, require
 from matcalc.ops.kernels import KERNELS
 from matcalc.ops.leaves import const
@@ -66,28 +67,35 @@ def ismax(a: Expr) -> Expr:
 register(
     Op("sum", 1, rebuild=lambda node, args: sum_(args[0]), numpy=np.sum, code="np.sum({0})",
        stem="total", text="sum", latex=r"\operatorname{sum}", calls=(Call("sum", sum_),),
+       sympy=sa.unary(sa.total),
        fuzz=(Fuzz(4, "scalar", ("any",)),)),
     Op("norm", 1, rebuild=lambda node, args: norm(args[0]),
        numpy=lambda a: np.linalg.norm(a.reshape(-1)), code="np.linalg.norm({0})", stem="norm",
-       text="norm", calls=(Call("norm", norm),), fuzz=(Fuzz(2, "scalar", ("any",)),)),
+       text="norm", calls=(Call("norm", norm),),
+       sympy=sa.unary(sa.norm), fuzz=(Fuzz(2, "scalar", ("any",)),)),
     Op("norm1", 1, rebuild=lambda node, args: norm1(args[0]),
        numpy=lambda a: np.sum(np.abs(a)), code="np.sum(np.abs({0}))", stem="norm1",
        text="norm1", kink="sign", calls=(Call("norm1", norm1),),
+       sympy=sa.unary(sa.norm1),
        fuzz=(Fuzz(1, "scalar", ("any",)),)),
     Op("norminf", 1, rebuild=lambda node, args: norminf(args[0]),
        numpy=lambda a: np.max(np.abs(a)), code="np.max(np.abs({0}))", stem="norminf",
        text="norminf", kink="absmax", calls=(Call("norminf", norminf),),
+       sympy=sa.unary(sa.norminf),
        fuzz=(Fuzz(1, "scalar", ("any",)),)),
     Op(SOFTMAX, 1, rebuild=lambda node, args: softmax(args[0]), numpy=KERNELS["_softmax"],
        code="_softmax({0})", helpers=("_softmax",), stem="softmax", text="softmax",
        latex=r"\operatorname{softmax}", calls=(Call("softmax", softmax),),
+       sympy=sa.unary(sa.softmax),
        fuzz=(Fuzz(1.5, "vector", ("vector",)),)),
     Op(LOGSUMEXP, 1, rebuild=lambda node, args: logsumexp(args[0]),
        numpy=KERNELS["_logsumexp"], code="_logsumexp({0})", helpers=("_logsumexp",),
        stem="lse", text="logsumexp", latex=r"\operatorname{logsumexp}",
-       calls=(Call("logsumexp", logsumexp),), fuzz=(Fuzz(1, "scalar", ("vector",)),)),
+       calls=(Call("logsumexp", logsumexp),),
+       sympy=sa.unary(sa.logsumexp), fuzz=(Fuzz(1, "scalar", ("vector",)),)),
     Op(ISMAX, 1, rebuild=lambda node, args: ismax(args[0]), numpy=KERNELS["_ismax"],
        code="_ismax({0})", helpers=("_ismax",), stem="ismax", text="ismax",
        latex=r"\operatorname{ismax}", kink="argmax", calls=(Call("ismax", ismax),),
+       sympy=sa.unary(sa.ismax),
        fuzz=(Fuzz(0.5, "vector", ("vector",)), Fuzz(0.3, "matrix", ("matrix",)))),
 )

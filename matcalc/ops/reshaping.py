@@ -8,6 +8,7 @@ from matcalc.core.dims import Dim, Shape, format_shape, product_dim
 from matcalc.core.errors import ShapeError
 from matcalc.core.expr import Expr, make
 from matcalc.ops import arith, matrix
+from matcalc.ops import sympy_arrays as sa
 from matcalc.ops.base import describe, is_row, is_zero, require
 from matcalc.ops.leaves import ones, zeros
 from matcalc.ops.record import Call, Fuzz, Op, register
@@ -85,18 +86,22 @@ def unvec(v: Expr, rows: Dim, cols: Dim) -> Expr:
 register(
     Op(KRON, 2, rebuild=lambda node, args: kron(*args), numpy=np.kron, code="np.kron({0}, {1})",
        stem="kron", text="kron", calls=(Call("kron", kron, 2),),
+       sympy=lambda node, a, ctx: sa.kron(a[0], a[1]),
        fuzz=(Fuzz(2, "product-vector", ("vector-m", "vector-n")),)),
     Op(VEC, 1, rebuild=lambda node, args: vec(args[0]),
        numpy=lambda a: a.reshape(-1, order="F"), code='np.reshape({0}, -1, order="F")',
        stem="vec", text="vec", latex=r"\operatorname{vec}", calls=(Call("vec", vec),),
+       sympy=sa.unary(lambda x: x.reshape(-1, order="F")),
        fuzz=(Fuzz(3, "product-vector", ("matrix-mn",)),)),
     # unvec and reshape carry their result's shape, which the parser reads as sizes
     Op(UNVEC, 1, rebuild=lambda node, args: unvec(args[0], node.shape[0], node.shape[1]),
        numpy=lambda a, shape: a.reshape(shape, order="F"), shaped=True,
        code='np.reshape({0}, {shape}, order="F")', stem="mat",
+       sympy=lambda node, a, ctx: a[0].reshape(ctx.shape(node), order="F"),
        fuzz=(Fuzz(0.5, "matrix-mn", ("product-vector",)),)),
     Op(RESHAPE, 1, rebuild=lambda node, args: reshape(args[0], node.shape),
        numpy=lambda a, shape: np.reshape(a, shape), shaped=True,
        code="np.reshape({0}, {shape})", stem="r",
+       sympy=lambda node, a, ctx: a[0].reshape(ctx.shape(node)),
        fuzz=(Fuzz(0.5, "product-vector", ("matrix-mn",)),)),
 )

@@ -21,17 +21,37 @@ from typing import Any
 from matcalc.check.fuzz.tree import (
     CONSTANTS,
     DIMS,
-    ELEMENTWISE,
     PRODUCT,
     VARIABLES,
     Node,
     Sample,
     Shape,
     const_node,
+    elementwise,
     fix_dimension_scalars,
     node,
     var_node,
 )
+from matcalc.ops import linalg, reductions, reshaping
+from matcalc.ops.record import OPS, Fuzz, op
+
+# operators written by name through their records (the language's call name)
+INV, DIAG, LOGDET = linalg.INV, linalg.DIAG, linalg.LOGDET
+SOFTMAX, KRON, VEC = reductions.SOFTMAX, reshaping.KRON, reshaping.VEC
+# operators whose productions are made from their records' Fuzz entries alone (any
+# operand of the kind will do); the others' are written below, since their operands
+# must respect a domain or follow a shape the generic kinds cannot say
+FROM_RECORDS = (reductions.ISMAX, reshaping.UNVEC, reshaping.RESHAPE)
+
+
+def call(name: str) -> str:
+    """The name the language calls operator ``name`` by (its record's first call)."""
+    record = op(name)
+    return record.calls[0].name if record.calls else record.name
+
+
+def _written(name: str, entry: Fuzz) -> str:
+    return entry.call or call(name)
 
 
 class Generator:
@@ -115,7 +135,7 @@ class Generator:
         r = self.r
         g = self.gen
         d = depth - 1
-        fns = [f for f in ELEMENTWISE if self.ok(f)]
+        fns = {f: w for f, w in elementwise().items() if self.ok(f)}
         return [
             (3, lambda: node("({0} + {1})", shape, g(shape, d), g(shape, d))),
             (2, lambda: node("({0} - {1})", shape, g(shape, d), g(shape, d))),
@@ -124,7 +144,7 @@ class Generator:
             (2, lambda: node("({0} * {1})", shape, g((), d), g(shape, d))),
             (1, lambda: node("({0} / {1})", shape, g(shape, d), self.positive(shape, d))),
             (1, lambda: node("({0} / {1})", shape, g(shape, d), self.positive((), d))),
-            (3, lambda: node(f"{r.choice(fns)}({{0}})", shape, g(shape, d))),
+            (3, lambda: node(f"{self.function(fns)}({{0}})", shape, g(shape, d))),
             (1, lambda: node("log({0})", shape, self.positive(shape, d))),
             (1, lambda: node("sqrt({0})", shape, self.positive(shape, d))),
             (1, lambda: node(f"({{0}}^{r.choice(('2', '3'))})", shape, g(shape, d))),
@@ -133,6 +153,43 @@ class Generator:
             (0.4, lambda: node("({0}^{1})", shape, self.positive(shape, d),
                              self.gen((), d - 1))),
         ]
+
+    def function(self, weights: dict[str, float]) -> str:
+        """An elementwise function, drawn by its record's fuzz weight."""
+        return self.r.choices(list(weights), list(weights.values()))[0]
+
+    def from_records(self, result: str, shape: Shape, depth: int
+                     ) -> list[tuple[float, Callable[[], Node]]]:
+        """Productions of :data:`FROM_RECORDS` whose Fuzz entry gives a ``result``."""
+        options: list[tuple[float, Callable[[], Node]]] = []
+        for name in FROM_RECORDS:
+            record = OPS[name]
+            if not self.ok(name):
+                continue
+            for entry in record.fuzz:
+                if entry.result != result:
+                    continue
+                # a record that carries its shape (unvec, reshape) is written with it
+                sizes = "".join(f", {d}" for d in shape) if record.shaped else ""
+                template = (_written(name, entry) + "("
+                            + ", ".join(f"{{{i}}}" for i in range(len(entry.operands)))
+                            + sizes + ")")
+                options.append((entry.weight, self._production(template, shape, depth,
+                                                               entry.operands)))
+        return options
+
+    def _production(self, template: str, shape: Shape, depth: int,
+                    kinds: tuple[str, ...]) -> Callable[[], Node]:
+        return lambda: node(template, shape, *(self.operand(k, shape, depth - 1)
+                                               for k in kinds))
+
+    def operand(self, kind: str, shape: Shape, depth: int) -> Node:
+        """An operand of a record's kind (``vector``, ``matrix``: the result's shape)."""
+        if kind == "product-vector":
+            return self.gen((PRODUCT,), depth)
+        if kind == "matrix-mn":
+            return self.gen(("m", "n"), depth)
+        return self.gen(shape, depth)
 
     def positive(self, shape: Shape, depth: int) -> Node:
         """An expression positive everywhere (or a variable, for verify's heuristics)."""
@@ -185,8 +242,8 @@ class Generator:
                            g((k, r.choice(DIMS)), d))),
             (1, lambda: node("(({0})' @ {0} + I)", (k, k), g((other, k), d))),
             (1, lambda: node("({0} + {1})", (k, k), self.spd(k, d - 1), self.spd(k, d - 1))),
-            (0.5, lambda: node("inv({0})", (k, k), self.spd(k, d - 1))),
-            (0.5, lambda: node("diag({0})", (k, k), self.positive((k,), d))),
+            (0.5, lambda: node(f"{call(INV)}({{0}})", (k, k), self.spd(k, d - 1))),
+            (0.5, lambda: node(f"{call(DIAG)}({{0}})", (k, k), self.positive((k,), d))),
             (0.5, lambda: node(f"({r.choice(('2', '0.5'))} * {{0}})", (k, k), self.spd(k, d - 1))),
         ]
         if k == "n":
@@ -209,7 +266,7 @@ class Generator:
     def vector_any(self, depth: int) -> Node:
         r = self.r
         x = r.random()
-        if x < 0.1 and self.ok("kron") and self.ok("vec"):
+        if x < 0.1 and self.ok(KRON) and self.ok(VEC):
             return self.gen((PRODUCT,), depth)
         return self.gen((r.choice(DIMS),), depth)
 
@@ -252,7 +309,7 @@ class Generator:
             (2, lambda: node("tr({0})", s, g((k(),) * 2, d))),
             (1, lambda: node("trace({0})", s, g((k(),) * 2, d))),
             (1, lambda: node("det({0})", s, self.square(k(), d))),
-            (1.5, lambda: node("logdet({0})", s, self.square(k(), d))),
+            (1.5, lambda: node(f"{call(LOGDET)}({{0}})", s, self.square(k(), d))),
             (0.7, lambda: node("log(det({0}))", s, self.spd(k(), d))),
             (1, lambda: node("logsumexp({0})", s, self.vector_any(d))),
             (1.5, lambda: vec_pair("dot({0}, {1})")),
@@ -267,23 +324,25 @@ class Generator:
             (0.5, lambda: (lambda n: node('einsum("ij,jk,ki->", {0}, {1}, {2})', s,
                                         g((n, "m"), d), g(("m", "n"), d),
                                         g(("n", n), d)))(k())),
-            (1, lambda: (lambda n: node("sum(softmax({0}) * {1})", s, g((n,), d),
-                                      g((n,), d)))(k())),
+            (1, lambda: (lambda n: node(f"sum({call(SOFTMAX)}({{0}}) * {{1}})", s,
+                                      g((n,), d), g((n,), d)))(k())),
         ]
-        if self.ok("kron"):
+        kron, vec = call(KRON), call(VEC)
+        if self.ok(KRON):
             options += [
-                (0.4, lambda: node("tr(kron({0}, {1}))", s, g(("n", "n"), d), g(("m", "m"), d))),
-                (0.4, lambda: node("sum(kron({0}, {1}))", s, g((k(), k()), d),
+                (0.4, lambda: node(f"tr({kron}({{0}}, {{1}}))", s, g(("n", "n"), d),
+                                 g(("m", "m"), d))),
+                (0.4, lambda: node(f"sum({kron}({{0}}, {{1}}))", s, g((k(), k()), d),
                                  g((k(), k()), d))),
-                (0.3, lambda: (lambda i, j: node("sum(kron({0}, {1}) @ vec({2}))", s,
-                                               g((i, "m"), d), g((j, "n"), d),
+                (0.3, lambda: (lambda i, j: node(f"sum({kron}({{0}}, {{1}}) @ {vec}({{2}}))",
+                                               s, g((i, "m"), d), g((j, "n"), d),
                                                g(("m", "n"), d)))(k(), k())),
             ]
-        if self.ok("vec"):
+        if self.ok(VEC):
             options += [
-                (0.5, lambda: node("dot(vec({0}), vec({1}))", s, g(("m", "n"), d),
+                (0.5, lambda: node(f"dot({vec}({{0}}), {vec}({{1}}))", s, g(("m", "n"), d),
                                  g(("m", "n"), d))),
-                (0.3, lambda: node("norm(vec({0}))", s, g((k(), k()), d))),
+                (0.3, lambda: node(f"norm({vec}({{0}}))", s, g((k(), k()), d))),
             ]
         return self.pick(options)
 
@@ -295,10 +354,11 @@ class Generator:
         options = self.elementwise(sh, depth)
         if n == PRODUCT:
             return self.pick(options + [
-                (3, lambda: node("vec({0})", sh, g(("m", "n"), d))),
-                (2, lambda: node("kron({0}, {1})", sh, g(("m",), d), g(("n",), d))),
-                (1, lambda: node("softmax({0})", sh, g(sh, d))),
-            ])
+                (3, lambda: node(f"{call(VEC)}({{0}})", sh, g(("m", "n"), d))),
+                (2, lambda: node(f"{call(KRON)}({{0}}, {{1}})", sh, g(("m",), d),
+                               g(("n",), d))),
+                (1, lambda: node(f"{call(SOFTMAX)}({{0}})", sh, g(sh, d))),
+            ] + self.from_records("product-vector", sh, depth))
 
         def j() -> str:
             return r.choice(DIMS)
@@ -307,10 +367,11 @@ class Generator:
             (4, lambda: (lambda k: node("({0} @ {1})", sh, g((n, k), d), g((k,), d)))(j())),
             (2, lambda: (lambda k: node("(({0})' @ {1})", sh, g((k, n), d), g((k,), d)))(j())),
             (1, lambda: (lambda k: node("({0} @ {1})", sh, g((k,), d), g((k, n), d)))(j())),
-            (1.5, lambda: node("diag({0})", sh, g((n, n), d))),
-            (1.5, lambda: node("softmax({0})", sh, g(sh, d))),
+            (1.5, lambda: node(f"{call(DIAG)}({{0}})", sh, g((n, n), d))),
+            (1.5, lambda: node(f"{call(SOFTMAX)}({{0}})", sh, g(sh, d))),
             (1, lambda: node("({0})'", sh, g((1, n), d))),
-            (1, lambda: node("(inv({0}) @ {1})", sh, self.square(n, d), g(sh, d))),
+            (1, lambda: node(f"({call(INV)}({{0}}) @ {{1}})", sh, self.square(n, d),
+                           g(sh, d))),
             (1, lambda: (lambda k: node('einsum("ij,j->i", {0}, {1})', sh, g((n, k), d),
                                       g((k,), d)))(j())),
             (0.7, lambda: (lambda k: node('einsum("ji,j->i", {0}, {1})', sh, g((k, n), d),
@@ -319,7 +380,7 @@ class Generator:
                                         g((n, k), d)))(j())),
             (0.5, lambda: node('einsum("ii->i", {0})', sh, g((n, n), d))),
             (0.3, lambda: Node(f"ones({n})", [], sh, leaf=True)),
-        ]
+        ] + self.from_records("vector", sh, depth)
         return self.pick(options)
 
     def row(self, n: Any, depth: int) -> Node:
@@ -327,6 +388,7 @@ class Generator:
         g = self.gen
         d = depth - 1
         sh: Shape = (1, n)
+        fns = {f: w for f, w in elementwise().items() if self.ok(f)}
         return self.pick([
             (3, lambda: node("({0})'", sh, g((n,), d))),
             (2, lambda: (lambda k: node("(({0})' @ {1})", sh, g((k,), d), g((k, n), d)))(
@@ -334,8 +396,7 @@ class Generator:
             (1, lambda: node("({0} + {1})", sh, g(sh, d), g(sh, d))),
             (1, lambda: node("({0} * {1})", sh, g((), d), g(sh, d))),
             (1, lambda: node("({0} * {1})", sh, g(sh, d), g(sh, d))),
-            (1, lambda: node(f"{r.choice(('exp', 'tanh', 'sin', 'relu'))}({{0}})", sh,
-                           g(sh, d))),
+            (1, lambda: node(f"{self.function(fns)}({{0}})", sh, g(sh, d))),
         ])
 
     def matrix(self, p: Any, q: Any, depth: int) -> Node:
@@ -360,11 +421,13 @@ class Generator:
             (0.5, lambda: node('einsum("i,j->ij", {0}, {1})', sh, g((p,), d), g((q,), d))),
             (0.3, lambda: Node(f"ones({p}, {q})", [], sh, leaf=True)),
             (0.2, lambda: Node(f"zeros({p}, {q})", [], sh, leaf=True)),
-        ]
+        ] + self.from_records("matrix", sh, depth)
+        if (p, q) == ("m", "n"):
+            options += self.from_records("matrix-mn", sh, depth)
         if p == q:
             options += [
-                (2, lambda: node("inv({0})", sh, self.square(p, d))),
-                (1.5, lambda: node("diag({0})", sh, g((p,), d))),
+                (2, lambda: node(f"{call(INV)}({{0}})", sh, self.square(p, d))),
+                (1.5, lambda: node(f"{call(DIAG)}({{0}})", sh, g((p,), d))),
                 (1, lambda: node(f"({{0}} + {r.choice(('I', '2 * I', f'eye({p})'))})", sh,
                                g(sh, d))),
                 (1, lambda: self.spd(p, depth)),

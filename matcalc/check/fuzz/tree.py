@@ -4,9 +4,9 @@ A generated expression is kept as a :class:`Node` tree (a text template per
 node) so that a failure can be shrunk by replacing subtrees; a :class:`Sample`
 is a tree with the way its shapes are declared (a ``shapes=`` dict or a
 ``where`` clause).  :data:`VARIABLES` are the variables every expression is
-built from, :data:`ELEMENTWISE` the functions generated with any argument
-(``log`` and ``sqrt`` get positive ones, as :data:`matcalc.check.sampling.DOMAINS`
-says).
+built from, :func:`elementwise` the functions generated with any argument (the
+function records with a ``fuzz`` weight; ``log`` and ``sqrt``, whose records
+ask for a positive domain, get positive ones from the generator instead).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from matcalc.ops.record import FUNCTIONS
 
 Shape = tuple[Any, ...]
 
@@ -30,10 +32,18 @@ VARIABLES: dict[str, tuple[Shape, str]] = {
 }
 DIMS = ("m", "n")
 PRODUCT = "m*n"
-# the one list of elementwise functions the generator calls with any argument (a fuzz
-# weight of the function records, later)
-ELEMENTWISE = ("exp", "sin", "cos", "tanh", "sinh", "cosh", "sigmoid", "softplus", "relu",
-               "abs", "tan", "sign", "step")
+
+
+def elementwise() -> dict[str, float]:
+    """The functions generated with any argument, and their weights.
+
+    Read from the function records at each call, so that a function registered
+    with a ``fuzz`` weight is drawn too; in the records' order (registration).
+    """
+    return {name: r.fuzz for name, r in FUNCTIONS.items() if r.fuzz > 0}
+
+
+ELEMENTWISE = tuple(elementwise())  # the built-in ones, as the package is imported
 CONSTANTS = ("2", "3", "0.5", "1.5", "0.25", "0.1", "10", "1e-1", "4", "7")
 
 

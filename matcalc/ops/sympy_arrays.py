@@ -1,22 +1,85 @@
 """Object arrays of SymPy expressions, and the matrix operations on them, entry by entry.
 
-The second opinion expands an expression into its scalar entries: every value
-is a NumPy array of dtype object holding SymPy expressions (0-d for a scalar),
-and these are the operations on such arrays that NumPy's own would do with
-numbers — without simplifying on the way (SymPy's ``Matrix.det`` cancels every
-intermediate, which explodes on transcendental entries).
+The second opinion (:mod:`matcalc.check.second_opinion`) expands an expression
+into its scalar entries: every value is a NumPy array of dtype object holding
+SymPy expressions (0-d for a scalar), and these are the operations on such
+arrays that NumPy's own would do with numbers — without simplifying on the way
+(SymPy's ``Matrix.det`` cancels every intermediate, which explodes on
+transcendental entries).  The operator records' ``sympy`` values
+(:class:`matcalc.ops.record.Op`) are written with them; they live here, below
+the check stage, because the records do.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy  # type: ignore[import-untyped]  # SymPy ships no type information
+import sympy
+
+from matcalc.core.dims import dim_value
+from matcalc.core.errors import MatcalcError
+
+if TYPE_CHECKING:
+    from matcalc.core.expr import Expr
 
 Obj = np.ndarray  # object arrays of SymPy expressions (0-d for scalars)
+
+
+class Unsupported(MatcalcError):
+    """An expression the second opinion cannot expand (a user function without SymPy form)."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a record's ``sympy`` value may need besides its operands' entries.
+
+    ``sizes`` are the concrete sizes of the dimensions, ``variables`` the
+    entries of every variable (symbols, or numbers at a point).
+    """
+
+    sizes: dict[str, int]
+    variables: dict[str, Obj]
+
+    def shape(self, node: Expr) -> tuple[int, ...]:
+        """``node``'s shape in these sizes (Unsupported if a dimension has none)."""
+        out = []
+        for d in node.shape:
+            v = dim_value(d, self.sizes)
+            if v is None:
+                raise Unsupported(f"the size of dimension {d} is not known")
+            out.append(v)
+        return tuple(out)
+
+
+# a record's SymPy value: the node, its operands' entries, the context
+SympyValue = Callable[["Expr", list[Obj], Context], Obj]
+
+
+def number(v: Any) -> Any:
+    """A matcalc number as an exact SymPy number."""
+    if isinstance(v, Fraction):
+        return sympy.Rational(v.numerator, v.denominator)
+    return sympy.Rational(v) if isinstance(v, int) else sympy.nsimplify(v, rational=True)
+
+
+def unary(fn: Callable[[Obj], Obj]) -> SympyValue:
+    """The value of an operator that depends on its one operand only."""
+    return lambda node, a, ctx: fn(a[0])
+
+
+def fold(step: Callable[[Obj, Obj], Obj]) -> SympyValue:
+    """The value of an n-ary operator applied pairwise from the left."""
+    def value(node: Expr, a: list[Obj], ctx: Context) -> Obj:
+        out = a[0]
+        for b in a[1:]:
+            out = step(out, b)
+        return out
+    return value
 
 
 def scalar(x: Any) -> Obj:
@@ -182,3 +245,66 @@ def filled(shape: tuple[int, ...], value: int) -> Obj:
     for idx in np.ndindex(shape):
         out[idx] = sympy.Integer(value)
     return out
+
+
+def eye(n: int) -> Obj:
+    """The n×n identity."""
+    out = filled((n, n), 0)
+    for i in range(n):
+        out[i, i] = sympy.Integer(1)
+    return out
+
+
+def diag(v: Obj) -> Obj:
+    """The diagonal matrix with ``v`` on its diagonal."""
+    out = filled((v.shape[0], v.shape[0]), 0)
+    for i in range(v.shape[0]):
+        out[i, i] = v[i]
+    return out
+
+
+def diagonal(a: Obj) -> Obj:
+    """The diagonal of a square matrix."""
+    return np.array([a[i, i] for i in range(a.shape[0])], dtype=object)
+
+
+def softmax(v: Obj) -> Obj:
+    """``exp(v) / sum(exp(v))``."""
+    ex = [sympy.exp(x) for x in v.flat]
+    total = sympy.Add(*ex)
+    return np.array([e / total for e in ex], dtype=object)
+
+
+def trace(a: Obj) -> Obj:
+    """The sum of the diagonal, as a 0-d array."""
+    return scalar(sympy.Add(*(a[i, i] for i in range(a.shape[0]))))
+
+
+def total(a: Obj) -> Obj:
+    """The sum of every entry."""
+    return scalar(sympy.Add(*a.flat))
+
+
+def norm(a: Obj) -> Obj:
+    """The Euclidean (Frobenius) norm."""
+    return scalar(sympy.sqrt(sympy.Add(*(e ** 2 for e in a.flat))))
+
+
+def norm1(a: Obj) -> Obj:
+    """The sum of the absolute values."""
+    return scalar(sympy.Add(*(sympy.Abs(e) for e in a.flat)))
+
+
+def norminf(a: Obj) -> Obj:
+    """The largest absolute value."""
+    return scalar(sympy.Max(*(sympy.Abs(e) for e in a.flat)))
+
+
+def logsumexp(a: Obj) -> Obj:
+    """``log(sum(exp(a)))``."""
+    return scalar(sympy.log(sympy.Add(*(sympy.exp(e) for e in a.flat))))
+
+
+def logabsdet(a: Obj) -> Obj:
+    """``log|det a|``, matcalc's ``logdet``."""
+    return scalar(sympy.log(sympy.Abs(det(a))))
