@@ -14,7 +14,7 @@ from matcalc.ops import arith, matrix, reductions
 from matcalc.ops import sympy_arrays as sa
 from matcalc.ops.base import describe, is_row, is_zero, require, walk
 from matcalc.ops.leaves import const, dim, eye, ones, zeros
-from matcalc.ops.record import Call, Fuzz, Op, register
+from matcalc.ops.record import Call, Op, register
 
 # node kinds of this module, for the canonical forms of other modules that know them
 TR, DET, LOGDET, INV, DIAG, DIAGPART = "tr", "det", "logdet", "inv", "diag", "diagpart"
@@ -110,33 +110,30 @@ def diag(a: Expr) -> Expr:
     return make(DIAGPART, (a,), (), (a.shape[0],))
 
 
+# no Fuzz entries: their operands must be invertible or square, so the fuzzer's
+# generator writes their productions itself (matcalc.check.fuzz.generator)
 register(
     Op(TR, 1, rebuild=lambda node, args: trace(args[0]), numpy=np.trace, code="np.trace({0})",
        stem="trace", text="tr", latex=r"\operatorname{tr}",
        sympy=sa.unary(sa.trace),
-       calls=(Call("tr", trace), Call("trace", trace)),
-       fuzz=(Fuzz(2, "scalar", ("square",)), Fuzz(1, "scalar", ("square",), call="trace"))),
+       calls=(Call("tr", trace), Call("trace", trace))),
     Op(DET, 1, rebuild=lambda node, args: det(args[0]), numpy=np.linalg.det,
        code="np.linalg.det({0})", stem="det", text="det", latex=r"\det", domain="invertible",
-       kink="detsign", calls=(Call("det", det),), sympy=sa.unary(lambda x: sa.scalar(sa.det(x))),
-       fuzz=(Fuzz(1, "scalar", ("invertible",)),)),
+       kink="detsign", calls=(Call("det", det),), sympy=sa.unary(lambda x: sa.scalar(sa.det(x)))),
     # logdet is log|det X| (SPEC section 2); its LaTeX drops the bars only for spd X
     Op(LOGDET, 1, rebuild=lambda node, args: logdet(args[0]),
        numpy=lambda a: np.linalg.slogdet(a)[1], code="np.linalg.slogdet({0})[1]",
        stem="logdet", text="logdet", domain="invertible", kink="detsign",
        calls=(Call("logdet", logdet),),
-       sympy=sa.unary(sa.logabsdet),
-       fuzz=(Fuzz(1.5, "scalar", ("invertible",)),)),
+       sympy=sa.unary(sa.logabsdet)),
     Op(INV, 1, rebuild=lambda node, args: inv(args[0]), numpy=np.linalg.inv,
        code="np.linalg.inv({0})", stem="inv", text="inv", domain="invertible", kink="detsign",
-       calls=(Call("inv", inv),), sympy=sa.unary(sa.inv),
-       fuzz=(Fuzz(2, "square", ("invertible",)),)),
+       calls=(Call("inv", inv),), sympy=sa.unary(sa.inv)),
     # diag(v) is a diagonal matrix, diag(X) the diagonal of X: two node kinds, one name
     Op(DIAG, 1, rebuild=lambda node, args: diag(args[0]), numpy=np.diag, code="np.diag({0})",
        stem="D", text="diag", latex=r"\operatorname{diag}", calls=(Call("diag", diag),),
-       sympy=sa.unary(sa.diag), fuzz=(Fuzz(1.5, "square", ("vector",)),)),
+       sympy=sa.unary(sa.diag)),
     Op(DIAGPART, 1, rebuild=lambda node, args: diag(args[0]),
        numpy=lambda a: np.diag(a).copy(), code="np.diagonal({0}).copy()", stem="dg",
-       text="diag", latex=r"\operatorname{diag}", sympy=sa.unary(sa.diagonal),
-       fuzz=(Fuzz(1.5, "vector", ("square",)),)),
+       text="diag", latex=r"\operatorname{diag}", sympy=sa.unary(sa.diagonal)),
 )

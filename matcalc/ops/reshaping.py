@@ -86,13 +86,11 @@ def unvec(v: Expr, rows: Dim, cols: Dim) -> Expr:
 register(
     Op(KRON, 2, rebuild=lambda node, args: kron(*args), numpy=np.kron, code="np.kron({0}, {1})",
        stem="kron", text="kron", calls=(Call("kron", kron, 2),),
-       sympy=lambda node, a, ctx: sa.kron(a[0], a[1]),
-       fuzz=(Fuzz(2, "product-vector", ("vector-m", "vector-n")),)),
+       sympy=lambda node, a, ctx: sa.kron(a[0], a[1])),
     Op(VEC, 1, rebuild=lambda node, args: vec(args[0]),
        numpy=lambda a: a.reshape(-1, order="F"), code='np.reshape({0}, -1, order="F")',
        stem="vec", text="vec", latex=r"\operatorname{vec}", calls=(Call("vec", vec),),
-       sympy=sa.unary(lambda x: x.reshape(-1, order="F")),
-       fuzz=(Fuzz(3, "product-vector", ("matrix-mn",)),)),
+       sympy=sa.unary(lambda x: x.reshape(-1, order="F"))),
     # unvec and reshape carry their result's shape, which the parser reads as sizes
     Op(UNVEC, 1, rebuild=lambda node, args: unvec(args[0], node.shape[0], node.shape[1]),
        numpy=lambda a, shape: a.reshape(shape, order="F"), shaped=True,

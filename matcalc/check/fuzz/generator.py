@@ -38,10 +38,17 @@ from matcalc.ops.record import OPS, Fuzz, op
 # operators written by name through their records (the language's call name)
 INV, DIAG, LOGDET = linalg.INV, linalg.DIAG, linalg.LOGDET
 SOFTMAX, KRON, VEC = reductions.SOFTMAX, reshaping.KRON, reshaping.VEC
-# operators whose productions are made from their records' Fuzz entries alone (any
-# operand of the kind will do); the others' are written below, since their operands
-# must respect a domain or follow a shape the generic kinds cannot say
-FROM_RECORDS = (reductions.ISMAX, reshaping.UNVEC, reshaping.RESHAPE)
+
+
+def from_record_names() -> list[str]:
+    """Operators whose productions are made from their records' Fuzz entries.
+
+    Every record with Fuzz entries (any operand of the kind will do), so that a new
+    operator is fuzzed as soon as its record says how; the productions written out
+    below are for operators whose operands must respect a domain or follow a shape
+    the generic kinds cannot say (their records carry no Fuzz entries).
+    """
+    return [name for name, record in OPS.items() if record.fuzz]
 
 
 def call(name: str) -> str:
@@ -160,9 +167,9 @@ class Generator:
 
     def from_records(self, result: str, shape: Shape, depth: int
                      ) -> list[tuple[float, Callable[[], Node]]]:
-        """Productions of :data:`FROM_RECORDS` whose Fuzz entry gives a ``result``."""
+        """Productions of the records' Fuzz entries that give a ``result``."""
         options: list[tuple[float, Callable[[], Node]]] = []
-        for name in FROM_RECORDS:
+        for name in from_record_names():
             record = OPS[name]
             if not self.ok(name):
                 continue
@@ -189,6 +196,8 @@ class Generator:
             return self.gen((PRODUCT,), depth)
         if kind == "matrix-mn":
             return self.gen(("m", "n"), depth)
+        if kind == "any":
+            return self.array_any(depth)
         return self.gen(shape, depth)
 
     def positive(self, shape: Shape, depth: int) -> Node:
@@ -344,7 +353,7 @@ class Generator:
                                  g(("m", "n"), d))),
                 (0.3, lambda: node(f"norm({vec}({{0}}))", s, g((k(), k()), d))),
             ]
-        return self.pick(options)
+        return self.pick(options + self.from_records("scalar", s, depth))
 
     def vector(self, n: Any, depth: int) -> Node:
         r = self.r
