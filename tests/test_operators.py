@@ -42,6 +42,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("transpose", "sum(A' @ u)", "A"),
     ("einsum", 'sum(einsum("ij,k->ijk", A, x)^2)', "x"),
     ("sum", "sum(A)^2", "A"),
+    ("mean", "mean(A @ x)^2 + mean(A)", "x"),
     ("norm", "norm(A @ x)", "x"),
     ("norm1", "norm1(A @ x)", "x"),
     ("norminf", "norminf(A @ x)", "x"),

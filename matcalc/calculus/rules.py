@@ -209,6 +209,20 @@ def grad_sum(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     return _whole(node, G, ctx, node.args[0], c.ones(node.args[0].shape))
 
 
+@defvjp("mean", name="mean rule: d mean(X) = sum(dX) / size(X)")
+def grad_mean(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # d mean(X) = sum(dX) / N for X with N entries: gradient ones / N
+    x = node.args[0]
+    return _whole(node, G, ctx, x, c.div(c.ones(x.shape), _entries(x.shape)))
+
+
+def _entries(shape: Shape) -> Expr:
+    """The number of entries of ``shape``, as a product of its sizes (``m * n``)."""
+    factors = [c.dim(int(f) if f.isdigit() else f)
+               for d in shape for f in str(d).split("*")]
+    return c.mul(*factors)
+
+
 @defvjp("norm", name="norm rule: d||x|| = x' dx / ||x|| (Matrix Cookbook eq. 129)")
 def grad_norm(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # d ||x|| = x' dx / ||x||   (MC 129; Frobenius: d||X||_F = tr(X' dX)/||X||_F, MC 125)

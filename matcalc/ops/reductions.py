@@ -12,7 +12,7 @@ from matcalc.ops.kernels import KERNELS
 from matcalc.ops.leaves import const
 from matcalc.ops.record import Call, Fuzz, Op, register
 
-SOFTMAX, LOGSUMEXP, ISMAX = "softmax", "logsumexp", "ismax"
+SOFTMAX, LOGSUMEXP, ISMAX, MEAN = "softmax", "logsumexp", "ismax", "mean"
 
 def sum_(a: Expr) -> Expr:
     if not a.shape:
@@ -27,6 +27,22 @@ def sum_(a: Expr) -> Expr:
     if a.op == linalg.DIAGPART:
         return linalg.trace(a.args[0])
     return make("sum", (a,), (), ())
+
+
+def mean(a: Expr) -> Expr:
+    """The mean of all entries (NumPy's ``np.mean``); linear, so scalars come out."""
+    if not a.shape:
+        return a
+    scalars, rest = arith.pull_scalars(a)
+    if scalars:
+        return arith.mul(*scalars, mean(rest))
+    if a.op == "transpose":
+        return mean(a.args[0])
+    if is_zero(a):
+        return const(0)
+    if a.op == "ones":
+        return const(1)
+    return make(MEAN, (a,), (), ())
 
 
 def _entrywise_norm(kind: str, a: Expr) -> Expr:
@@ -68,6 +84,10 @@ register(
     Op("sum", 1, rebuild=lambda node, args: sum_(args[0]), numpy=np.sum, code="np.sum({0})",
        stem="total", text="sum", latex=r"\operatorname{sum}", calls=(Call("sum", sum_),),
        sympy=sa.unary(sa.total)),
+    Op(MEAN, 1, rebuild=lambda node, args: mean(args[0]), numpy=np.mean,
+       code="np.mean({0})", stem="mean", text="mean", latex=r"\operatorname{mean}",
+       calls=(Call("mean", mean),), sympy=sa.unary(lambda x: sa.scalar(sa.total(x)[()] / x.size)),
+       fuzz=(Fuzz(1, "scalar", ("any",)),)),
     Op("norm", 1, rebuild=lambda node, args: norm(args[0]),
        numpy=lambda a: np.linalg.norm(a.reshape(-1)), code="np.linalg.norm({0})", stem="norm",
        text="norm", calls=(Call("norm", norm),),
