@@ -32,15 +32,13 @@ from itertools import count
 from typing import Any
 
 from matcalc.algebra.translate import combine, translate
-from matcalc.core.dims import Dim, Shape, dims_equal
-from matcalc.core.errors import ParseError, ShapeError
+from matcalc.core.dims import Dim, Shape
+from matcalc.core.einsum_spec import LETTERS, parse_spec
 from matcalc.core.expr import Expr, make
 from matcalc.ops import construct as c
 from matcalc.ops import sympy_arrays
 from matcalc.ops.linalg import DIAG
 from matcalc.ops.record import Op, register
-
-LETTERS = "ijklmnopqrstuvwxyzabcdefghABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 Label = str | None
 # one operand of a product being normalised: [expr, labels], a list because merging and
@@ -50,43 +48,6 @@ Operand = list[Any]
 
 # ----------------------------------------------------------------------------------------
 # einsum as written by a user
-
-
-def parse_spec(spec: str, operands: Sequence[Expr]) -> tuple[list[str], str]:
-    """Split and check an einsum spec against its operands."""
-    s = spec.replace(" ", "")
-    if "->" in s:
-        lhs, out = s.split("->", 1)
-    else:
-        lhs = s
-        counts: dict[str, int] = {}
-        for ch in lhs.replace(",", ""):
-            counts[ch] = counts.get(ch, 0) + 1
-        out = "".join(sorted(ch for ch, n in counts.items() if n == 1))
-    terms = lhs.split(",")
-    if len(terms) != len(operands):
-        raise ParseError(f"einsum spec {spec!r} names {len(terms)} operands but "
-                         f"{len(operands)} are given")
-    for t in [*terms, out]:
-        for ch in t:
-            if not ch.isalpha() or not ch.isascii():
-                raise ParseError(f"einsum spec {spec!r}: {ch!r} is not an index letter")
-    sizes: dict[str, Dim] = {}
-    for t, e in zip(terms, operands, strict=True):
-        if len(t) != e.ndim:
-            raise ShapeError(f"einsum spec {spec!r}: {t!r} has {len(t)} indices but the operand "
-                             f"has {e.ndim} dimensions")
-        for ch, d in zip(t, e.shape, strict=True):
-            if ch in sizes and not dims_equal(sizes[ch], d):
-                raise ShapeError(f"einsum spec {spec!r}: index {ch} has sizes {sizes[ch]} "
-                                 f"and {d}")
-            sizes.setdefault(ch, d)
-    if len(set(out)) != len(out):
-        raise ParseError(f"einsum spec {spec!r}: an output index is repeated")
-    for ch in out:
-        if ch not in sizes:
-            raise ParseError(f"einsum spec {spec!r}: output index {ch} is not in any operand")
-    return terms, out
 
 
 def build_einsum(spec: str, operands: Sequence[Expr]) -> Expr:

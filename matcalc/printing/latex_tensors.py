@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from matcalc.algebra.contraction import LETTERS, parse_spec
+from matcalc.core.einsum_spec import LETTERS, parse_spec
 from matcalc.core.expr import Expr
 from matcalc.printing.latex_names import latex_name
 from matcalc.printing.latex_pieces import SUMMATION, Indexed, Piece, paren
