@@ -22,14 +22,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from matcalc.core.expr import Expr, Number, postorder
-from matcalc.ops.record import OPS
+from matcalc.core.expr import Expr, Number
+from matcalc.ops.record import Op
 from matcalc.ops.record import function as lookup
 from matcalc.printing.latex_names import dim_latex, latex_name, shape_latex
 from matcalc.printing.latex_numbers import decimal_style, number_latex
 from matcalc.printing.latex_pieces import Piece, juxtapose, paren
 from matcalc.printing.latex_tensors import einsum_piece
 from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
+from matcalc.printing.visitor import Visitor
 
 __all__ = ["LatexPrinter", "derivative_latex", "dim_latex", "latex_name",
            "number_latex", "shape_latex", "to_latex"]
@@ -40,43 +41,23 @@ def to_latex(e: Expr, *, bold: bool = False) -> str:
     return LatexPrinter(bold=bold).print(e)
 
 
-class LatexPrinter:
+class LatexPrinter(Visitor[Piece]):
     """Prints each node from the pieces of its operands."""
+
+    form = "LaTeX"
 
     def __init__(self, bold: bool = False) -> None:
         self.bold = bold
-        self.done: dict[int, Piece] = {}
-        # ``done`` is keyed by id: the roots printed stay alive with the printer, so
-        # that no id is reused for another node
-        self.roots: list[Expr] = []
-        self.methods: dict[str, Callable[[Expr, list[Piece]], Piece]] = {}  # by op
+        super().__init__()
 
     def print(self, root: Expr) -> str:
         return self.piece(root).text
 
-    def piece(self, root: Expr) -> Piece:
-        """The printed piece of ``root``, reusing pieces printed before."""
-        done = self.done
-        if id(root) in done:
-            return done[id(root)]
-        self.roots.append(root)
-        methods = self.methods
-        for node in postorder(root, known=done):
-            method = methods.get(node.op) or methods.setdefault(node.op, self.method(node.op))
-            done[id(node)] = method(node, [done[id(a)] for a in node.args])
-        return done[id(root)]
-
-    def method(self, op: str) -> Callable[[Expr, list[Piece]], Piece]:
-        """The printing method of ``op``: its override, or the call form its record names."""
-        method: Callable[[Expr, list[Piece]], Piece] | None = getattr(self, f"_print_{op}",
-                                                                       None)
-        if method is not None:
-            return method
-        record = OPS.get(op)
-        name = record.latex if record is not None else None
-        if name is not None:
-            return lambda e, args: self._call(name, e, args[0])
-        raise TypeError(f"no LaTeX form for {op}")
+    def call_form(self, record: Op) -> Callable[[Expr, list[Piece]], Piece] | None:
+        name = record.latex
+        if name is None:
+            return None
+        return lambda e, args: self._call(name, e, args[0])
 
     paren = staticmethod(paren)  # the one place parentheses come from
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from matcalc.core.expr import Expr, Number, postorder
-from matcalc.ops.record import OPS
+from matcalc.ops.record import Op
 from matcalc.printing.numbers import finite_decimal, format_number
 from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
+from matcalc.printing.visitor import Visitor
 
 
 @dataclass(frozen=True)
@@ -48,45 +49,25 @@ def dims_in_shapes(root: Expr) -> frozenset[str]:
     return frozenset(found)
 
 
-class TextPrinter:
+class TextPrinter(Visitor[Piece]):
     """Prints each node from the pieces of its operands."""
+
+    form = "text"
 
     def __init__(self, dims: Iterable[str] = ()) -> None:
         self.dims = frozenset(dims)
         self.carried: frozenset[str] = self.dims
-        self.done: dict[int, Piece] = {}
-        # ``done`` is keyed by id: the roots printed stay alive with the printer, so
-        # that no id is reused for another node
-        self.roots: list[Expr] = []
-        self.methods: dict[str, Callable[[Expr, list[Piece]], Piece]] = {}  # by op
+        super().__init__()
 
     def print(self, root: Expr) -> str:
         self.carried = self.dims | dims_in_shapes(root)
         return self.piece(root).text
 
-    def piece(self, root: Expr) -> Piece:
-        """The printed piece of ``root``, reusing pieces printed before."""
-        done = self.done
-        if id(root) in done:
-            return done[id(root)]
-        self.roots.append(root)
-        methods = self.methods
-        for node in postorder(root, known=done):
-            method = methods.get(node.op) or methods.setdefault(node.op, self.method(node.op))
-            done[id(node)] = method(node, [done[id(a)] for a in node.args])
-        return done[id(root)]
-
-    def method(self, op: str) -> Callable[[Expr, list[Piece]], Piece]:
-        """The printing method of ``op``: its override, or the call form its record names."""
-        method: Callable[[Expr, list[Piece]], Piece] | None = getattr(self, f"_print_{op}",
-                                                                       None)
-        if method is not None:
-            return method
-        record = OPS.get(op)
-        name = record.text if record is not None else None
-        if name is not None:
-            return lambda e, args: self._call(name, e, args)
-        raise TypeError(f"no text form for {op}")
+    def call_form(self, record: Op) -> Callable[[Expr, list[Piece]], Piece] | None:
+        name = record.text
+        if name is None:
+            return None
+        return lambda e, args: self._call(name, e, args)
 
     @staticmethod
     def paren(p: Piece, level: int, strict: bool = False) -> str:
