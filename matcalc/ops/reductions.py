@@ -14,6 +14,7 @@ from matcalc.ops.record import Call, Fuzz, Op, register
 
 SOFTMAX, LOGSUMEXP, ISMAX, MEAN = "softmax", "logsumexp", "ismax", "mean"
 
+
 def sum_(a: Expr) -> Expr:
     if not a.shape:
         return a
