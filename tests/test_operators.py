@@ -188,6 +188,17 @@ def test_operator_record_is_complete(name: str) -> None:
         f"{name} has no LaTeX form")
     assert r.domain in ("", "invertible", "positive", "unit")
     assert r.kink in ("", "sign", "absmax", "argmax", "detsign")
+    assert r.sympy is not None, f"{name} has no SymPy value for the second opinion"
+    if name not in LOWERED:
+        assert r.numpy is not None, f"{name} has no NumPy value"
+    if name not in LOWERED | INFIX:
+        assert r.code is not None, f"{name} has no NumPy code for generated modules"
+
+
+# structure the lowering computes itself (chains in cost order, transposes from the
+# shapes, einsum along a path, a function's own record), not through Op.numpy
+LOWERED = {"matmul", "transpose", "einsum", "fn"}
+INFIX = {"add", "mul", "pow"}  # written with Python's operators by the code generator
 
 
 @pytest.mark.parametrize("name", sorted(n for n, r in FUNCTIONS.items() if r.builtin))
