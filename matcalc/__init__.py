@@ -1,10 +1,10 @@
 """matcalc: symbolic matrix calculus with readable results, LaTeX, NumPy and verification."""
 
-from matcalc.algebra.functions import register_function
 from matcalc.calculus.differentiate import diff, gradient, hessian, jacobian, subs
 from matcalc.check.verify import VerifyReport, verify
 from matcalc.core.errors import DiffError, EvaluationError, MatcalcError, ParseError, ShapeError
 from matcalc.core.expr import Expr
+from matcalc.lang.functions import register_function
 from matcalc.lang.infer import parse
 from matcalc.numeric.codegen import codegen
 from matcalc.numeric.evaluate import evaluate, to_numpy

@@ -360,3 +360,26 @@ def test_registered_functions_are_written_into_the_module(tmp_path: Path) -> Non
     mc.register_function("swishlambda", None, numpy_fn=lambda v: v / (1 + np.exp(-v)))
     with pytest.raises(mc.MatcalcError, match="user-defined"):
         mc.codegen(mc.parse("sum(swishlambda(x))"))
+
+
+@pytest.mark.parametrize("text, shapes", [
+    ("sum(exp(value*x))", {"value": ()}),
+    ("sum(exp(grad_x*x)) + grad_x", {"grad_x": ()}),
+    ("hess_x * norm(x)^2 + sum(tanh(x))", {"hess_x": ()}),
+    ("np * sum(exp(x)) + _array * sum(x)", {"np": (), "_array": ()}),
+    ("sum(exp(s + x) * s) + pw * sum(p * x)", {"s": ("n",), "p": ("n",), "pw": ()}),
+    ("value_ * sum(exp(value * x)) + jac_x", {"value": (), "value_": (), "jac_x": ()}),
+])
+def test_names_the_module_introduces_are_reserved(tmp_path: Path, text: str,
+                                                  shapes: dict[str, Any]) -> None:
+    """A variable named like an output, a helper or a temporary is renamed inside."""
+    f = mc.parse(text, shapes={**shapes, "x": ("n",)})
+    module = load(mc.codegen(f, wrt=["x"], order=2), tmp_path)
+    rng = np.random.default_rng(3)
+    values = {name: rng.uniform(0.2, 0.8, size=(4,) * v.ndim)
+              for name, v in f.variables().items()}
+    value, grad, hess = module.value_and_derivatives(**values)
+    np.testing.assert_allclose(value, mc.evaluate(f, values), rtol=1e-12)
+    np.testing.assert_allclose(grad, mc.evaluate(mc.diff(f, "x"), values), rtol=1e-12)
+    np.testing.assert_allclose(hess, mc.evaluate(mc.hessian(f, "x"), values), rtol=1e-12)
+    assert mc.verify(f, "x").ok

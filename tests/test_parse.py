@@ -450,3 +450,29 @@ def test_a_product_with_the_reciprocal_of_a_product_is_flat() -> None:
     e = c.mul(c.fn("exp", a), c.power(c.mul(a, b), c.const(-1)))
     assert [f.op for f in e.args] == ["fn", "pow", "pow"]
     assert mc.parse(str(e), shapes={"a": ("n",), "b": ("n",)}) is e
+
+
+@pytest.mark.parametrize("text, same", [
+    ("x - ｘ", "x - x"),  # fullwidth x
+    ("ﬁ + fi", "fi + fi"),  # the ligature fi
+    ("sum(ｅｘｐ(x))", "sum(exp(x))"),  # function names too
+    ("x'@A@ｘ where A: ｍatrix(ｎ, n)", "x'@A@x where A: matrix(n, n)"),
+    ("Ａ @ x + 𝐲 where Ａ: matrix(m, n)", "A @ x + y where A: matrix(m, n)"),
+])
+def test_names_are_nfkc_normalised_as_python_does(text: str, same: str) -> None:
+    """One name for what Python reads as one identifier, in every stage after parsing."""
+    assert mc.parse(text) is mc.parse(same)
+
+
+def test_normalised_names_agree_everywhere() -> None:
+    assert str(mc.parse("x - ｘ", shapes={"x": ()})) == "0"
+    assert str(mc.parse("ﬁ + fi")) == "2 * fi"
+    f = mc.parse("sum(x)", shapes={"ｘ": ("ｎ",)})
+    assert shapes_of(f) == {"x": ("n",)}
+    g = mc.parse("norm(ｘ)^2")
+    assert mc.diff(g, "ｘ") is mc.diff(g, "x")
+    assert "grad_x" in mc.codegen(g, wrt=["ｘ"])
+    with pytest.raises(mc.ShapeError, match="both x"):
+        mc.parse("sum(x)", shapes={"x": ("n",), "ｘ": ("m",)})
+    with pytest.raises(mc.ParseError, match="not a valid name"):
+        mc.parse("① + x")

@@ -36,3 +36,57 @@ def test_function_without_derivative_raises_diff_error():
 def test_builtin_functions_cannot_be_redefined():
     with pytest.raises(mc.MatcalcError):
         mc.register_function("tanh", sp.Integer(1))
+
+
+@pytest.mark.parametrize("name", ["sum", "I", "where", "tr", "inv", "eye", "einsum", "exp",
+                                  "ｓｕｍ"])
+def test_names_of_the_language_cannot_be_registered(name):
+    with pytest.raises(mc.MatcalcError, match="already a name"):
+        mc.register_function(name, sp.Integer(1), numpy_fn=np.ones_like)
+
+
+HOSTILE = [
+    "__import__('os').getpid()",
+    "__import__('pathlib').Path({path!r}).write_text('x')",
+    "globals().__setitem__('PWNED', 1)",
+    "exec('import os')",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_text_derivative_is_never_executed(text, tmp_path):
+    path = tmp_path / "pwned"
+    with pytest.raises(mc.MatcalcError):
+        mc.register_function("hostile", text.format(path=str(path)), numpy_fn=np.sin)
+    with pytest.raises(mc.MatcalcError):  # nor text inside another object
+        mc.register_function("hostile", [text.format(path=str(path))], numpy_fn=np.sin)
+    assert not path.exists() and "PWNED" not in globals()
+
+
+def logistic_np(v):
+    return 1 / (1 + np.exp(-v))
+
+
+@pytest.mark.parametrize("derivative, symbol", [
+    ("exp(-t) / (1 + exp(-t))^2", None),
+    ("exp(-u) / (1 + exp(-u))^2", "u"),
+    ("1 / (1 + exp(-x)) * (1 - 1 / (1 + exp(-x)))", "ｘ"),
+])
+def test_a_derivative_in_the_language(derivative, symbol):
+    mc.register_function("logistic", derivative, numpy_fn=logistic_np, symbol=symbol)
+    f = mc.parse("sum(logistic(A@x))")
+    assert mc.verify(f, "x").ok and mc.verify(f, "A").ok
+    g = mc.diff(mc.parse("logistic(y)", shapes={"y": ()}), "y")
+    value = mc.evaluate(g, {"y": 0.3})
+    assert np.isclose(value, logistic_np(0.3) * (1 - logistic_np(0.3)))
+
+
+def test_a_text_derivative_names_its_argument_and_nothing_else():
+    with pytest.raises(mc.MatcalcError, match="several variables"):
+        mc.register_function("g2", "x * y", numpy_fn=np.sin)
+    with pytest.raises(mc.MatcalcError, match="only its argument"):
+        mc.register_function("g2", "x * y", numpy_fn=np.sin, symbol="x")
+    with pytest.raises(mc.MatcalcError, match="could not be read"):
+        mc.register_function("g2", "x +", numpy_fn=np.sin)
+    with pytest.raises(mc.MatcalcError, match="no SymPy form"):
+        mc.register_function("g2", "sigmoid(x) * (1 - sigmoid(x))", numpy_fn=np.sin)

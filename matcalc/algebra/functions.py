@@ -24,7 +24,8 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
     """Add an elementwise function ``name`` usable everywhere a built-in one is.
 
     ``derivative`` is its scalar derivative: a SymPy expression in ``symbol``
-    (default: the only free symbol), written with functions matcalc knows,
+    (default: the only free symbol), written with functions matcalc knows
+    (text is read by :func:`matcalc.lang.functions.register_function`, never here),
     or ``None`` for a function without a derivative (differentiating through
     it raises :class:`DiffError`).  ``numpy_fn`` computes the value; without it
     the value is unknown and evaluation raises :class:`MatcalcError`.
@@ -43,7 +44,13 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
     if derivative is not None:
         import sympy
 
-        expr = sympy.sympify(derivative)
+        # never sympify text or unknown objects: SymPy evaluates strings as Python
+        if isinstance(derivative, bool) or not isinstance(derivative, sympy.Basic | int):
+            raise MatcalcError(f"the derivative of {name} must be a SymPy expression or text "
+                               "in matcalc's language (\"exp(-x) / (1 + exp(-x))^2\"), "
+                               f"not {type(derivative).__name__}")
+        expr = sympy.Integer(derivative) if isinstance(derivative, int) else derivative
+        derivative = expr
         if symbol is None:
             free = sorted(expr.free_symbols, key=str)
             if len(free) > 1:
@@ -88,7 +95,7 @@ def _sympy_function(name: str, derivative: Any, symbol: Any,
     def fdiff(self: Any, argindex: int = 1) -> Any:
         if derivative is None:
             raise sympy.ArgumentIndexError(self, argindex)
-        return sympy.sympify(derivative).subs(symbol, self.args[0])
+        return derivative.subs(symbol, self.args[0])
 
     def evalf(self: Any, prec: int) -> Any:
         if numpy_fn is None or not self.args[0].is_number:

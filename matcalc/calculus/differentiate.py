@@ -25,6 +25,7 @@ from matcalc.core.expr import (
     related_variables,
     remember_variables,
 )
+from matcalc.lang.parser import normal_name
 from matcalc.ops import construct as c
 
 if TYPE_CHECKING:  # steps imports the printers; diff loads it only when steps=True
@@ -39,6 +40,7 @@ def _variable(f: Expr, wrt: object) -> Expr | None:
         if wrt.op != "var":
             raise DiffError(f"can only differentiate by a variable, not {wrt}")
         wrt = wrt.name
+    wrt = normal_name(wrt) if isinstance(wrt, str) else wrt  # as the parser reads names
     if not isinstance(wrt, str) or not wrt.isidentifier():
         raise DiffError(f"can only differentiate by a variable name, not {wrt!r}")
     found = f.variables().get(wrt)

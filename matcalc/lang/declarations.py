@@ -13,7 +13,7 @@ from typing import Any
 
 from matcalc.core.dims import Dim, Shape, format_shape
 from matcalc.core.errors import ShapeError
-from matcalc.lang.parser import Declaration
+from matcalc.lang.parser import Declaration, normal_name
 
 # each kind and the number of dimensions it is written with (symmetric(n) is n x n)
 KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "symmetric": 1, "spd": 1}
@@ -27,7 +27,7 @@ class VarDecl:
 
 def parse_kind(spec: str, name: str = "?") -> VarDecl:
     """``"matrix(m, n)"`` → VarDecl; also accepts ``"scalar"``."""
-    s = spec.strip()
+    s = normal_name(spec).strip()
     kind, _, rest = s.partition("(")
     kind = kind.strip()
     if kind not in KINDS:
@@ -70,21 +70,27 @@ def declarations(where: list[Declaration], shapes: Mapping[str, Any],
     if not isinstance(shapes, Mapping):
         raise ShapeError("shapes= must be a dict from variable name to shape")
     out: dict[str, VarDecl] = {}
-    for name, spec in shapes.items():
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ShapeError(f"{name!r} in shapes= is not a variable name")
+    for given, spec in shapes.items():
+        if not isinstance(given, str) or not normal_name(given).isidentifier():
+            raise ShapeError(f"{given!r} in shapes= is not a variable name")
+        name = normal_name(given)  # as the text's names are (x and fullwidth x are one)
         if isinstance(spec, str):
-            out[name] = parse_kind(spec, name)
+            decl = parse_kind(spec, name)
         elif isinstance(spec, tuple | list):
             for d in spec:
                 _check_dim(d, name)
             if len(spec) > 2:
                 raise ShapeError(f"{name} has {len(spec)} dimensions; variables are scalars, "
                                  "vectors or matrices")
-            out[name] = VarDecl(tuple(spec))
+            decl = VarDecl(tuple(normal_name(d) if isinstance(d, str) else d for d in spec))
         else:
             raise ShapeError(f"the shape of {name} in shapes= must be a tuple or a kind "
                              f"string, not {spec!r}")
+        if name in out and out[name] != decl:
+            raise ShapeError(f"{given!r} and another name in shapes= are both {name} "
+                             "(names are compared NFKC-normalised, as Python compares "
+                             "identifiers) but declare different shapes; give it once")
+        out[name] = decl
     for d in where:
         if d.kind not in KINDS:
             raise ShapeError(f"unknown kind {d.kind!r}; expected one of {', '.join(KINDS)}",

@@ -3,10 +3,16 @@
 The raw tree records what was written and where (for error carets); it has no
 shapes yet.  :mod:`matcalc.lang.infer` turns it into a typed expression.  Nothing in
 the input is ever evaluated as Python.
+
+Names are normalised as Python normalises identifiers (NFKC, :func:`normal_name`):
+``ｘ`` (fullwidth) is ``x`` and ``ﬁ`` is ``fi``, here and for every name given
+beside the text (``shapes=``, ``wrt=``, ``register_function``), so that every
+backend and printer sees one name.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -20,6 +26,20 @@ from matcalc.core.errors import ParseError
 
 MAX_LENGTH = 200_000  # characters
 MAX_DEPTH = 5_000  # nesting of operators and parentheses
+
+
+def normal_name(name: str) -> str:
+    """``name`` as Python reads the identifier: NFKC-normalised (``ｘ`` is ``x``), a plain str."""
+    return unicodedata.normalize("NFKC", str.__str__(name))
+
+
+def _name(tok: Token, text: str) -> str:
+    """The normalised name of token ``tok``, which must be an identifier as Python's are."""
+    if not str(tok).isidentifier():  # as Python: checked as written, then normalised
+        raise ParseError(f"{str(tok)!r} is not a valid name (names are identifiers as in "
+                         "Python: a letter or _, then letters, digits or _)", text,
+                         tok.start_pos or 0)
+    return normal_name(tok)
 
 
 @dataclass(eq=False)
@@ -212,7 +232,7 @@ def _convert(tree: Tree[Token], text: str) -> Parsed:
         name_tok = decl.children[0]
         assert isinstance(name_tok, Token)
         if decl.data == "name_decl":
-            definitions.append(Definition(str(name_tok), _to_raw(decl.children[1], text),
+            definitions.append(Definition(_name(name_tok, text), _to_raw(decl.children[1], text),
                                           name_tok.start_pos or 0))
         else:
             kind_tok = decl.children[1]
@@ -221,8 +241,8 @@ def _convert(tree: Tree[Token], text: str) -> Parsed:
                 assert isinstance(d, Tree)
                 tok = d.children[0]
                 assert isinstance(tok, Token)
-                dims.append(int(tok) if d.data == "dim_int" else str(tok))
-            declarations.append(Declaration(str(name_tok), str(kind_tok), dims,
+                dims.append(int(tok) if d.data == "dim_int" else _name(tok, text))
+            declarations.append(Declaration(_name(name_tok, text), normal_name(str(kind_tok)), dims,
                                             name_tok.start_pos or 0))
     return Parsed(expr, declarations, definitions)
 
@@ -236,7 +256,7 @@ def _to_raw(root: Tree[Token] | Token, text: str) -> Raw:
             raise ParseError(f"the expression is nested more than {MAX_DEPTH} deep, the limit",
                              text, _start(node))
         if isinstance(node, Token):
-            done[id(node)] = _token_raw(node)
+            done[id(node)] = _token_raw(node, text)
             continue
         if not expanded:
             stack.append((node, depth, True))
@@ -264,11 +284,11 @@ def _is_name_token(tree: Tree[Token], child: Tree[Token] | Token) -> bool:
     return tree.data == "call" and isinstance(child, Token) and child is tree.children[0]
 
 
-def _token_raw(tok: Token) -> Raw:
+def _token_raw(tok: Token, text: str) -> Raw:
     if tok.type == "NUMBER":
         return Raw("number", value=str(tok), pos=tok.start_pos or 0)
     if tok.type == "NAME":
-        return Raw("name", value=str(tok), pos=tok.start_pos or 0)
+        return Raw("name", value=_name(tok, text), pos=tok.start_pos or 0)
     if tok.type == "STRING":
         return Raw("string", value=str(tok)[1:-1], pos=tok.start_pos or 0)
     return Raw("token", value=str(tok), pos=tok.start_pos or 0)
@@ -282,7 +302,7 @@ def _tree_raw(tree: Tree[Token], kids: list[Raw], text: str) -> Raw:
     if kind == "call":
         name_tok = tree.children[0]
         assert isinstance(name_tok, Token)
-        return Raw("call", kids, str(name_tok), name_tok.start_pos or 0)
+        return Raw("call", kids, _name(name_tok, text), name_tok.start_pos or 0)
     if kind in _OPERATOR_CHARS:
         left, right = tree.children[0], tree.children[-1]
         gap_start, gap_end = _end(left), _start(right)

@@ -38,6 +38,7 @@ from typing import Any
 
 from matcalc.core.errors import DiffError, MatcalcError
 from matcalc.core.expr import Expr
+from matcalc.lang.parser import normal_name
 from matcalc.numeric.codegen.module import Module
 
 __all__ = ["codegen"]
@@ -57,6 +58,7 @@ def codegen(f: Expr, wrt: Iterable[Any] = (), order: int = 1) -> str:
     if isinstance(wrt, str | Expr):
         wrt = [wrt]
     names = [w.name if isinstance(w, Expr) and w.op == "var" else w for w in wrt]
+    names = [normal_name(w) if isinstance(w, str) else w for w in names]  # as parse reads them
     if order not in (1, 2):
         raise DiffError(f"codegen computes first or second derivatives, not order {order!r}")
     if order == 2 and f.shape:

@@ -68,15 +68,20 @@ class Module:
         for _, e in self.outputs:  # outputs are named
             uses[id(e)] = uses.get(id(e), 0) + 2
         out_names: dict[int, str] = {}
-        for node in order:  # a user's function the module defines: no variable hides it
+        # every name the module introduces is taken before any variable is named: a
+        # user's function it defines, and the outputs' names (value, grad_x, ...); a
+        # variable whose name clashes gets another local (its keyword stays the same)
+        for node in order:
             entry = function_record(node.attrs[0]) if node.op == "fn" else None
             if entry is not None and entry.source is not None and entry.code is not None:
                 self.taken.add(entry.code)
-        self._prologue(order)
         for name, e in self.outputs:
             if id(e) not in out_names and e.op not in ("var", "const", "dim", "zeros", "ones",
                                                        "eye", "transpose"):
-                out_names[id(e)] = name
+                out_names[id(e)] = self.fresh(name)
+            else:
+                self.taken.add(name)
+        self._prologue(order)
         for node in order:
             if id(node) in self.r.code:
                 continue
