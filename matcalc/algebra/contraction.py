@@ -162,6 +162,9 @@ class Product:
                 if a == b:  # δ_jj: 1 for each j, summed to n only if j is used nowhere else
                     if self.label_uses(a, skip=i) == 0 and a not in self.out:
                         self.scalars.append(c.dim(e.shape[0]))
+                elif a not in self.out and b not in self.out and \
+                        self.label_uses(a, skip=i) == 0 and self.label_uses(b, skip=i) == 0:
+                    self.scalars.append(c.dim(e.shape[0]))  # a lone δ_jl summed: n
                 elif a not in self.out:
                     self.rename(a, b)
                 elif b not in self.out:
@@ -254,8 +257,11 @@ def contract(out: Sequence[Label], shape: Shape, *operands: tuple[Expr, Sequence
     for k, (e, labels) in enumerate(operands):  # tensors in sums: contract term by term
         if e.op == "add" and e.ndim >= 3:
             rest = operands[:k] + operands[k + 1:]
-            return c.add(*(contract(out, shape, *rest[:k], (t, labels), *rest[k:])
-                           for t in e.args if t.shape))
+            # a scalar term broadcasts over the whole operand: it is t * ones(shape)
+            return c.add(*(contract(out, shape, *rest[:k],
+                                    (t if t.shape else c.mul(t, c.ones(e.shape)), labels),
+                                    *rest[k:])
+                           for t in e.args))
     unit_axes = [i for i, lab in enumerate(out) if lab is None]
     out_labels = tuple(lab for lab in out if lab is not None)
     p = Product(out_labels)
@@ -332,6 +338,9 @@ def _einsum_node(operands: list[tuple[Expr, list[str]]], out: list[str], shape: 
         if labs:
             merged.append((e, labs))
     operands = _without_redundant_ones(merged)  # after merging: 1 / exp(v) * exp(v) is 1
+    if all(e.op == "ones" for e, _ in operands) and \
+            sorted(lab for _, labs in operands for lab in labs) == sorted(out):
+        return c.mul(*scalars, c.ones(tuple(shape)))  # an outer product of ones: ones
     names: dict[str, str] = {}
     letters = iter(LETTERS)
     for _, labs in operands:

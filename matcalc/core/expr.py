@@ -118,20 +118,26 @@ def remember_variables(result: Expr, source: Expr) -> None:
     """Note that ``result`` was derived from ``source``, whose variables fix its dimensions.
 
     A derivative may lose a variable (d(A@x)/dA has no A) but keep its dimensions;
-    evaluation reads their sizes from the arrays of the source's variables.
+    evaluation reads their sizes from the arrays of the source's variables.  Nodes are
+    shared (hash-consed), so the newest derivation of a node replaces what an earlier,
+    unrelated one noted: nothing is merged across derivations or parses.
     """
-    known = _origins.setdefault(result, {})
-    for name, node in source.variables().items():
-        known.setdefault(name, node)
-    for name, node in _origins.get(source, {}).items():
-        known.setdefault(name, node)
+    known = dict(_origins.get(source, {}))
+    known.update(source.variables())
+    _origins[result] = known
 
 
 def remember_declared(result: Expr, variables: dict[str, Expr]) -> None:
-    """Note variables declared for ``result`` that it does not use (their shapes)."""
-    known = _origins.setdefault(result, {})
-    for name, node in variables.items():
-        known.setdefault(name, node)
+    """Note the variables declared for ``result`` that it does not use (their shapes).
+
+    Called by every parse, with ``{}`` when nothing declared is unused: the newest parse
+    of a (shared) node replaces the declarations of earlier parses, never merges with
+    them, so an unrelated earlier parse cannot decide a later result.
+    """
+    if variables:
+        _origins[result] = dict(variables)
+    else:
+        _origins.pop(result, None)
 
 
 def related_variables(e: Expr) -> dict[str, Expr]:

@@ -37,6 +37,5 @@ def parse(text: str, shapes: Mapping[str, Any] | None = None) -> Expr:
                 unused[name] = c.var(name, decl.shape, decl.structure)
             except ShapeError:
                 continue
-    if unused:
-        remember_declared(expr, unused)
+    remember_declared(expr, unused)  # replaces what an earlier parse of this node noted
     return expr
