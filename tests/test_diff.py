@@ -342,3 +342,32 @@ def test_three_layer_network_derivative_is_right():
     report = mc.verify(f, "W1")
     assert report.ok, str(report)
     assert mc.parse(str(g), shapes=declarations(f)) is g
+
+
+# ----------------------------------------------------------------------------------------
+# a constant base: log(b) b^p only for b > 0 (issue 17)
+
+
+@pytest.mark.parametrize("text", ["0^x", "0.0^x", "3 * 0^(x^2 + 1)", "0^(2*x)"])
+def test_a_zero_base_has_derivative_zero_not_nan(text):
+    f = mc.parse(f"{text} where x: scalar")
+    d = mc.diff(f, "x")
+    for x in (0.5, 1.0, 2.0):
+        assert mc.evaluate(d, {"x": x}) == 0.0
+    g = mc.parse(f"{text} + x^3 where x: scalar")  # verified where the comparison means something
+    assert mc.verify(g, "x").ok
+    assert mc.verify(g, "x", order=2).ok
+
+
+def test_a_zero_matrix_base_and_a_positive_base():
+    f = mc.parse("sum(zeros(n)^x + x * v) where x: scalar, v: vector(n)")
+    assert mc.verify(f, "x").ok
+    for text in ("2^x", "0.5^(x^2)", "sum(3^x * v)"):
+        assert mc.verify(mc.parse(f"{text} where x: scalar, v: vector(n)"), "x").ok, text
+
+
+@pytest.mark.parametrize("text", ["(-2)^x", "(-0.5)^(x^2)", "sum((-3)^x * v)"])
+def test_a_negative_base_with_a_variable_exponent_is_a_clear_error(text):
+    f = mc.parse(f"{text} where x: scalar, v: vector(n)")
+    with pytest.raises(mc.DiffError, match="negative"):
+        mc.diff(f, "x")

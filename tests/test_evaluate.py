@@ -285,3 +285,43 @@ def test_inverse_of_a_singular_matrix_is_a_clear_error() -> None:
         mc.evaluate(f, {"X": np.zeros((3, 3)), "x": np.ones(3)})
     with pytest.raises(mc.MatcalcError):
         mc.to_numpy(f)(X=np.ones((2, 2)), x=np.ones(2))
+
+
+# ----------------------------------------------------------------------------------------
+# values that break a declared structure are refused (issue 17)
+
+_ASYMMETRIC = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+_INDEFINITE = np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])  # eigenvalue -1
+
+
+@pytest.mark.parametrize("kind", ["symmetric", "spd"])
+@pytest.mark.parametrize("text", ["x' @ S @ x", "tr(S)", "sum(S @ x)"])
+def test_a_non_symmetric_value_for_a_symmetric_variable_is_refused(kind, text):
+    f = mc.parse(f"{text} where S: {kind}(n), x: vector(n)")
+    x = np.ones(3)
+    exprs = [f, mc.diff(f, "x"), mc.diff(f, "S")]
+    for expr in [e for e in exprs if "S" in e.variables()]:  # (a derivative may lose S)
+        with pytest.raises(mc.ShapeError, match="not symmetric"):
+            mc.evaluate(expr, {"S": _ASYMMETRIC, "x": x})
+        with pytest.raises(mc.ShapeError, match="not symmetric"):
+            mc.to_numpy(expr)(S=_ASYMMETRIC, x=x)
+    tiny = _INDEFINITE + np.eye(3) * 3 + np.triu(np.full((3, 3), 1e-12), 1)  # rounding noise
+    mc.evaluate(f, {"S": tiny, "x": x})
+
+
+def test_the_gradient_by_x_with_a_symmetric_s_is_right_for_a_symmetric_value():
+    f = mc.parse("x' @ S @ x where S: symmetric(n), x: vector(n)")
+    S = (_ASYMMETRIC + _ASYMMETRIC.T) / 2
+    assert np.allclose(mc.evaluate(mc.diff(f, "x"), {"S": S, "x": np.ones(3)}), 2 * S @ np.ones(3))
+
+
+@pytest.mark.parametrize("value", [_INDEFINITE, -np.eye(3), np.zeros((3, 3))])
+def test_an_indefinite_value_for_an_spd_variable_is_refused(value):
+    for text in ("logdet(S)", "x' @ S @ x", "tr(inv(S))"):
+        f = mc.parse(f"{text} where S: spd(n), x: vector(n)")
+        with pytest.raises(mc.ShapeError, match="positive definite"):
+            mc.evaluate(f, {"S": value, "x": np.ones(3)})
+        with pytest.raises(mc.ShapeError, match="positive definite"):
+            mc.to_numpy(f)(S=value, x=np.ones(3))
+    sym = mc.parse("tr(S) where S: symmetric(n)")
+    assert mc.evaluate(sym, {"S": value}) == np.trace(value)  # symmetric only: accepted

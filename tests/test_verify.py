@@ -357,3 +357,49 @@ def test_a_singular_matrix_near_the_point_is_no_crash():
     for seed in (41, 64, 109, 115, 121):  # seeds at which a step made it singular
         report = mc.verify(f, "M", seed=seed)
         assert report.ok or report.inconclusive, report
+
+
+# ----------------------------------------------------------------------------------------
+# a verdict only where the comparison means something (issue 17)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"rtol": float("nan")}, {"atol": float("nan")}, {"rtol": float("inf")}, {"rtol": -1e-6},
+    {"atol": -1.0}, {"rtol": 1.0}, {"rtol": "1e-6"}, {"seed": -1}, {"seed": 1.5},
+    {"seed": True}, {"directions": 0}, {"order": 0}, {"dims": "n"}, {"dims": {1: 3}},
+    {"dims": {"n": -2}}, {"dims": {"n": 2.5}},
+])
+def test_bad_arguments_are_clear_errors(kwargs):
+    f = mc.parse("sum(x^2) where x: vector(n)")
+    with pytest.raises(mc.MatcalcError):
+        mc.verify(f, "x", **kwargs)
+
+
+@pytest.mark.parametrize("text, wrong", [
+    ("sum(exp(-exp(10)*x^2))", "7 * (-2 * exp(10) * exp(-exp(10) * x^2) * x)"),
+    ("sum(exp(-exp(10)*x^2))", "x"),
+    ("sum(exp(-exp(10)*x^2))", "zeros(n)"),
+    ("sum(exp(-1e6*x^2) * x)", "7 * exp(-1e6*x^2) * (1 - 2e6 * x^2)"),
+    ("sum(exp(-exp(8)*(x + 3)^2))", "-2 * exp(8) * exp(-exp(8)*(x + 3)^2) * (x + 2)"),
+    ("exp(-exp(10)*y^2)", "-7 * exp(10) * y * exp(-exp(10)*y^2)"),
+])
+def test_an_underflowing_function_never_passes_a_wrong_derivative(text, wrong):
+    decl = " where x: vector(n)" if "x" in text else " where y: scalar"
+    wrt = "x" if "x" in text else "y"
+    f = mc.parse(text + decl)
+    report = mc.verify(f, wrt, derivative=mc.parse(wrong + decl))
+    assert not report.ok, report
+    right = mc.verify(f, wrt)
+    assert right.ok or right.inconclusive, right
+
+
+def test_the_correct_derivative_passes_where_the_comparison_means_something():
+    for text in ("sum(exp(-exp(10)*x^2))", "sum(exp(-200*x^2) * x)", "sum(1e-200 * x^2)"):
+        f = mc.parse(text + " where x: vector(n)")
+        assert mc.verify(f, "x").ok, text
+
+
+def test_a_function_that_is_zero_at_every_point_is_inconclusive():
+    f = mc.parse("sum(exp(-exp(100)*(x^2 + 1))) where x: vector(n)")
+    report = mc.verify(f, "x", derivative=mc.parse("x * 0 where x: vector(n)"))
+    assert not report.ok

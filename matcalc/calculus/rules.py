@@ -104,9 +104,26 @@ def grad_pow(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     base, p = node.args
     if i == 0:  # d(x^p) = p x^(p-1) dx
         factor = c.mul(p, c.power(base, c.sub(p, c.const(1))))
-    else:  # d(b^p) = log(b) b^p dp
-        factor = c.mul(c.fn("log", base), node)
+    else:  # d(b^p) = log(b) b^p dp, for b > 0
+        factor = _exponent_factor(node)
     return ctx.elementwise(node, node.args[i], G, factor)
+
+
+def _exponent_factor(node: Expr) -> Expr:
+    """``log(b) b^p``, the derivative of ``b^p`` by ``p``, read for a constant base.
+
+    A zero base gives 0 (``0^p`` is constant for ``p > 0``; ``log(0) * 0^p``
+    would be NaN); a negative constant base has no real power to differentiate.
+    """
+    base, p = node.args
+    value = base.attrs[0] if base.op == "const" else (0 if base.op == "zeros" else None)
+    if isinstance(value, int | float) or (value is not None and hasattr(value, "denominator")):
+        if value == 0:
+            return c.zeros(base.shape)
+        if value < 0:
+            raise DiffError(f"{node} is not a real function of its exponent (a negative "
+                            f"base); differentiate |b|^p with a sign, or a positive base")
+    return c.mul(c.fn("log", base), node)
 
 
 @defvjp("fn")

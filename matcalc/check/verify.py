@@ -50,7 +50,7 @@ value.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -66,7 +66,7 @@ from matcalc.check.differences import (
 )
 from matcalc.check.sampling import choose_sizes, domain_tags, draw_inputs, kink
 from matcalc.core.dims import dim_value, format_shape
-from matcalc.core.errors import DiffError, MatcalcError
+from matcalc.core.errors import DiffError, MatcalcError, ShapeError
 from matcalc.core.expr import Expr
 
 __all__ = ["FULL_JACOBIAN_LIMIT", "Plan", "VerifyReport", "find_point", "verify"]
@@ -74,6 +74,7 @@ __all__ = ["FULL_JACOBIAN_LIMIT", "Plan", "VerifyReport", "find_point", "verify"
 MAX_ATTEMPTS = 40  # points drawn before giving up
 RELIABLE = 1e-4  # largest estimated error (relative to the scale) a direction may have
 CONDITION_LIMIT = 1e8  # largest condition number of a matrix under inv / logdet / det
+TINY = float(np.finfo(float).tiny)  # below this, floats lose their relative precision
 
 
 @dataclass
@@ -212,6 +213,9 @@ class Plan:
         for node, r in zip(self.order, results, strict=True):
             if not np.all(np.isfinite(r)):
                 return f"{_short(node)} is not finite"
+            a = np.abs(np.asarray(r, dtype=float))
+            if np.any((a > 0) & (a < TINY)):  # subnormal: a few digits left, or none
+                return f"{_short(node)} underflows"
         for i in self.periodic:  # sin(1e20) is rounding noise, not a function value
             a = np.asarray(results[i], dtype=float)
             if a.size and float(np.max(np.abs(a))) > 1e6:
@@ -260,10 +264,8 @@ def verify(f: Expr, wrt: str, dims: dict[str, int] | None = None, seed: int = 0,
 
     if not isinstance(f, Expr):
         raise MatcalcError("verify needs an expression; parse the text first (matcalc.parse)")
-    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-        raise DiffError(f"the order of a derivative is a positive integer, not {order!r}")
-    if isinstance(directions, bool) or not isinstance(directions, int) or directions < 1:
-        raise MatcalcError(f"directions must be a positive integer, not {directions!r}")
+    seed, order, directions, rtol, atol, dims = _checked_arguments(
+        seed, order, directions, rtol, atol, dims)
     if isinstance(wrt, Expr) and wrt.op == "var":
         wrt = wrt.name
     base = f
@@ -338,6 +340,37 @@ def verify(f: Expr, wrt: str, dims: dict[str, int] | None = None, seed: int = 0,
                         inconclusive=True, shape=want, attempts=attempts)
 
 
+def _checked_arguments(seed: Any, order: Any, directions: Any, rtol: Any, atol: Any,
+                       dims: Any) -> tuple[int, int, int, float, float, dict[str, int] | None]:
+    """The arguments of :func:`verify`, checked (a clear MatcalcError for a bad one)."""
+    def integer(x: Any) -> bool:
+        return not isinstance(x, bool) and isinstance(x, int | np.integer)
+
+    if not integer(order) or order < 1:
+        raise DiffError(f"the order of a derivative is a positive integer, not {order!r}")
+    if not integer(directions) or directions < 1:
+        raise MatcalcError(f"directions must be a positive integer, not {directions!r}")
+    if not integer(seed) or seed < 0:
+        raise MatcalcError(f"seed must be a non-negative integer, not {seed!r}")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if (isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating)
+                or not math.isfinite(float(tol)) or tol < 0):
+            raise MatcalcError(f"{name} must be a finite non-negative number, not {tol!r} "
+                               f"(for example {name}=1e-6)")
+    if float(rtol) >= 1:
+        raise MatcalcError(f"rtol={rtol!r} lets any derivative pass: a relative tolerance "
+                           "is below 1 (for example rtol=1e-6)")
+    if dims is not None:
+        if not isinstance(dims, Mapping):
+            raise ShapeError(f"dims must map dimension names to sizes, e.g. "
+                             f"dims={{'n': 3}}, not {type(dims).__name__}")
+        for k in dims:
+            if not isinstance(k, str):
+                raise ShapeError(f"dims must map dimension names (text) to sizes, not {k!r}")
+        dims = dict(dims)
+    return int(seed), int(order), int(directions), float(rtol), float(atol), dims
+
+
 def _compare(plan: Plan, values: dict[str, Any], center: list[Any], wrt: str,
              variable: Expr, D: np.ndarray, k: int, rng: np.random.Generator,
              rtol: float, atol: float) -> dict[str, Any]:
@@ -379,6 +412,14 @@ def _compare(plan: Plan, values: dict[str, Any], center: list[Any], wrt: str,
     # the differences are accurate enough is judged on the differences alone
     fd_size = biggest([r.fd for r in diffs])
     overall = max(fd_size, biggest(syms))
+    # the absolute tolerance is read on the function's scale: where the function is
+    # 1e-150 (an underflowing exponential), an error of 1e-147 is not "small"
+    natural = biggest([np.asarray(center[-1], dtype=float)]) / max(
+        1.0, float(np.max(np.abs(x0))) if x0.size else 1.0)
+    atol = atol * min(1.0, natural)
+    if overall == 0.0 and natural == 0.0:
+        raise Unreliable("the function, its derivative and the finite differences are all "
+                         "zero here (an underflow?): nothing to compare", evaluations)
     for n, (r, sym) in enumerate(zip(diffs, syms, strict=True)):
         fd = np.broadcast_to(r.fd, sym.shape) if r.fd.shape != sym.shape else r.fd
         if r.estimate > RELIABLE * fd_size + atol:

@@ -46,6 +46,7 @@ def bind(expr: Expr, values: Mapping[str, Any]) -> tuple[dict[str, Array], dict[
                                      f"{n} for {name}")
                 sizes[d] = n
                 seen_from.setdefault(d, name)
+        check_structure(name, a, node.structure)
         arrays[name] = a
     for name, node in variables.items():  # product dimensions, once their factors are known
         for d, n in zip(node.shape, arrays[name].shape, strict=True):
@@ -79,6 +80,41 @@ def bind(expr: Expr, values: Mapping[str, Any]) -> tuple[dict[str, Array], dict[
                 raise ShapeError(f"the size of dimension {name} is not known: no array "
                                  "has it; give it in the values")
     return arrays, sizes
+
+
+SYMMETRY_RTOL = 1e-8  # largest asymmetry, relative to the largest entry, of a symmetric value
+
+
+def check_structure(name: str, value: Any, structure: str) -> None:
+    """Refuse a value that breaks its variable's declared structure (ShapeError).
+
+    ``symmetric``: ``|A - A'|`` within :data:`SYMMETRY_RTOL` of the largest
+    entry; ``spd``: also positive definite (a Cholesky factorisation exists).
+    Formulas derived for a symmetric variable assume it, so a value that is not
+    would give wrong numbers silently.  Every evaluator checks its inputs with
+    this function (evaluate, ``to_numpy``, the reference plan, generated code).
+    """
+    if structure not in ("symmetric", "spd"):
+        return
+    a = np.asarray(value, dtype=float)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ShapeError(f"{name} is declared {structure}, so its value is a square matrix, "
+                         f"not an array of shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        return  # not finite: the value is NaN anyway, no formula is trusted on it
+    size = float(np.max(np.abs(a))) if a.size else 0.0
+    asym = float(np.max(np.abs(a - a.T))) if a.size else 0.0
+    if asym > SYMMETRY_RTOL * size:
+        raise ShapeError(f"{name} is declared {structure} but its value is not symmetric "
+                         f"(largest |{name} - {name}'| is {asym:.3g}, largest entry "
+                         f"{size:.3g}); give a symmetric array, e.g. ({name} + {name}.T) / 2")
+    if structure == "spd" and a.size:
+        try:
+            np.linalg.cholesky((a + a.T) / 2)
+        except np.linalg.LinAlgError:
+            raise ShapeError(f"{name} is declared spd but its value is not positive "
+                             "definite (its Cholesky factorisation fails); give a "
+                             "symmetric matrix with positive eigenvalues") from None
 
 
 def _size(name: str, value: Any) -> int:
