@@ -383,3 +383,35 @@ def test_names_the_module_introduces_are_reserved(tmp_path: Path, text: str,
     np.testing.assert_allclose(grad, mc.evaluate(mc.diff(f, "x"), values), rtol=1e-12)
     np.testing.assert_allclose(hess, mc.evaluate(mc.hessian(f, "x"), values), rtol=1e-12)
     assert mc.verify(f, "x").ok
+
+
+@pytest.mark.parametrize("text,name", [
+    ("x' @ S @ x where S: symmetric(n)", "S"),
+    ("logdet(S) + sum(inv(S) @ x) where S: spd(n)", "S"),
+    ("tr(P @ A) where P: spd(m)", "P"),
+])
+def test_generated_code_refuses_values_that_break_a_declared_structure(text: str,
+                                                                       name: str) -> None:
+    f = mc.parse(text)
+    module: dict[str, Any] = {}
+    wrt = sorted(f.variables())
+    exec(compile(mc.codegen(f, wrt=wrt), "<generated>", "exec"), module)  # noqa: S102
+    rng = np.random.default_rng(3)
+    values: dict[str, Any] = {}
+    for v, node in f.variables().items():
+        shape = tuple(4 for _ in node.shape)
+        values[v] = (np.eye(4) * 2 + 0.1 * (lambda b: b + b.T)(rng.normal(size=(4, 4)))
+                     if node.structure else rng.normal(size=shape))
+    outputs = module["value_and_derivatives"](**values)
+    np.testing.assert_allclose(outputs[0], mc.evaluate(f, values), rtol=1e-10)
+    skewed = dict(values)
+    skewed[name] = values[name] + np.triu(np.ones((4, 4)), 1) * 0.5  # not symmetric
+    with pytest.raises(ValueError, match="not symmetric"):
+        module["value_and_derivatives"](**skewed)
+    with pytest.raises(mc.ShapeError, match="not symmetric"):
+        mc.evaluate(f, skewed)
+    if f.variables()[name].structure == "spd":
+        indefinite = dict(values)
+        indefinite[name] = -values[name]
+        with pytest.raises(ValueError, match="not positive definite"):
+            module["value_and_derivatives"](**indefinite)

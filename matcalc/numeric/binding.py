@@ -7,6 +7,7 @@ Shared by every evaluator of :mod:`matcalc.numeric`.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,17 +83,46 @@ def bind(expr: Expr, values: Mapping[str, Any]) -> tuple[dict[str, Array], dict[
     return arrays, sizes
 
 
-SYMMETRY_RTOL = 1e-8  # largest asymmetry, relative to the largest entry, of a symmetric value
+
+
+def _structure(a: Any, name: str, structure: str) -> Any:
+    """``a``, refused (ValueError) if it breaks its declared structure.
+
+    ``symmetric``: ``|A - A'|`` within 1e-8 of the largest entry; ``spd``: also
+    positive definite (a Cholesky factorisation exists).  Formulas derived for a
+    symmetric variable assume it, so a value that is not would give wrong numbers
+    silently.  It uses only ``np``: generated modules carry its source, so that
+    they check their inputs as :func:`check_structure` does.
+    """
+    if structure not in ("symmetric", "spd") or not np.all(np.isfinite(a)) or not a.size:
+        return a  # not finite: the value is NaN anyway, no formula is trusted on it
+    size = float(np.max(np.abs(a)))
+    asym = float(np.max(np.abs(a - a.T)))
+    if asym > 1e-8 * size:
+        raise ValueError(f"{name} is declared {structure} but its value is not symmetric "
+                         f"(largest |{name} - {name}'| is {asym:.3g}, largest entry "
+                         f"{size:.3g}); give a symmetric array, e.g. ({name} + {name}.T) / 2")
+    if structure == "spd":
+        try:
+            np.linalg.cholesky((a + a.T) / 2)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"{name} is declared spd but its value is not positive "
+                             "definite (its Cholesky factorisation fails); give a "
+                             "symmetric matrix with positive eigenvalues") from None
+    return a
+
+
+def structure_source() -> str:
+    """The source of the structure check, as a generated module writes it."""
+    lines = inspect.getsource(_structure).splitlines()
+    return "\n".join(["def _structure(a, name, structure):", *lines[1:]]) + "\n"
 
 
 def check_structure(name: str, value: Any, structure: str) -> None:
     """Refuse a value that breaks its variable's declared structure (ShapeError).
 
-    ``symmetric``: ``|A - A'|`` within :data:`SYMMETRY_RTOL` of the largest
-    entry; ``spd``: also positive definite (a Cholesky factorisation exists).
-    Formulas derived for a symmetric variable assume it, so a value that is not
-    would give wrong numbers silently.  Every evaluator checks its inputs with
-    this function (evaluate, ``to_numpy``, the reference plan, generated code).
+    Every evaluator checks its inputs with this test (evaluate, ``to_numpy``, the
+    reference plan, and generated code, which carries its source).
     """
     if structure not in ("symmetric", "spd"):
         return
@@ -100,21 +130,10 @@ def check_structure(name: str, value: Any, structure: str) -> None:
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ShapeError(f"{name} is declared {structure}, so its value is a square matrix, "
                          f"not an array of shape {a.shape}")
-    if not np.all(np.isfinite(a)):
-        return  # not finite: the value is NaN anyway, no formula is trusted on it
-    size = float(np.max(np.abs(a))) if a.size else 0.0
-    asym = float(np.max(np.abs(a - a.T))) if a.size else 0.0
-    if asym > SYMMETRY_RTOL * size:
-        raise ShapeError(f"{name} is declared {structure} but its value is not symmetric "
-                         f"(largest |{name} - {name}'| is {asym:.3g}, largest entry "
-                         f"{size:.3g}); give a symmetric array, e.g. ({name} + {name}.T) / 2")
-    if structure == "spd" and a.size:
-        try:
-            np.linalg.cholesky((a + a.T) / 2)
-        except np.linalg.LinAlgError:
-            raise ShapeError(f"{name} is declared spd but its value is not positive "
-                             "definite (its Cholesky factorisation fails); give a "
-                             "symmetric matrix with positive eigenvalues") from None
+    try:
+        _structure(a, name, structure)
+    except ValueError as e:
+        raise ShapeError(str(e)) from None
 
 
 def _size(name: str, value: Any) -> int:

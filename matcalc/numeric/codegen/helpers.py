@@ -4,12 +4,14 @@ Generated modules import nothing but NumPy, so they carry the source of what
 matcalc evaluates with, never a second copy: the kernels of
 :mod:`matcalc.ops.kernels` (``_sigmoid``, ``_softmax``, ... as the operator
 and function records name them), ``_einsum`` from :mod:`matcalc.numeric.paths`,
-and a user's registered function from its record.  Only ``_array`` and
-``_size``, which check a module's inputs, are written here.
+and a user's registered function from its record.  ``_structure`` from
+:mod:`matcalc.numeric.binding`.  Only ``_array`` and ``_size``, which check a
+module's inputs, are written here.
 """
 
 from __future__ import annotations
 
+from matcalc.numeric.binding import structure_source
 from matcalc.numeric.paths import einsum_source
 from matcalc.ops.kernels import KERNELS, kernel_source
 
@@ -34,7 +36,7 @@ def _size(values, name):
 }
 
 # the order a module defines them in: input checks, kernels, then the einsum cache
-HELPER_NAMES: tuple[str, ...] = (*_INPUTS, *KERNELS, "_einsum")
+HELPER_NAMES: tuple[str, ...] = (*_INPUTS, "_structure", *KERNELS, "_einsum")
 
 
 def helper_source(name: str) -> str:
@@ -43,6 +45,8 @@ def helper_source(name: str) -> str:
         return _INPUTS[name]
     if name == "_einsum":
         return einsum_source()
+    if name == "_structure":
+        return structure_source()
     return kernel_source(name)
 
 

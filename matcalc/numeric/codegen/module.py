@@ -143,6 +143,9 @@ class Module:
         for name, v in variables.items():
             local = self.local[name]
             self.lines.append(f"    {local} = _array(values, {name!r}, {v.ndim})")
+            if v.structure:  # formulas derived for it assume the structure: check it
+                self.r.helpers.add("_structure")
+                self.lines.append(f"    _structure({local}, {name!r}, {v.structure!r})")
             self.r.code[id(v)] = (local, ATOM)
             new = [d for d in v.shape if isinstance(d, str) and "*" not in d and d not in bound]
             for d in new:
