@@ -8,8 +8,6 @@ and with central finite differences of the generated code itself.
 from __future__ import annotations
 
 import ast
-import importlib.util
-import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -19,19 +17,7 @@ import pytest
 
 import matcalc as mc
 
-_counter = itertools.count()
-
-
-def load(source: str, tmp_path: Path) -> Any:
-    name = f"generated_{next(_counter)}"
-    path = tmp_path / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from generated import load
 
 SIZES = {"m": 5, "n": 4, "d": 3, "p": 6, "q": 2, "k": 3, "r": 4}
 
@@ -390,28 +376,26 @@ def test_names_the_module_introduces_are_reserved(tmp_path: Path, text: str,
     ("logdet(S) + sum(inv(S) @ x) where S: spd(n)", "S"),
     ("tr(P @ A) where P: spd(m)", "P"),
 ])
-def test_generated_code_refuses_values_that_break_a_declared_structure(text: str,
-                                                                       name: str) -> None:
+def test_generated_code_refuses_values_that_break_a_declared_structure(
+        text: str, name: str, tmp_path: Path) -> None:
     f = mc.parse(text)
-    module: dict[str, Any] = {}
-    wrt = sorted(f.variables())
-    exec(compile(mc.codegen(f, wrt=wrt), "<generated>", "exec"), module)  # noqa: S102
+    module = load(mc.codegen(f, wrt=sorted(f.variables())), tmp_path)
     rng = np.random.default_rng(3)
     values: dict[str, Any] = {}
     for v, node in f.variables().items():
         shape = tuple(4 for _ in node.shape)
         values[v] = (np.eye(4) * 2 + 0.1 * (lambda b: b + b.T)(rng.normal(size=(4, 4)))
                      if node.structure else rng.normal(size=shape))
-    outputs = module["value_and_derivatives"](**values)
+    outputs = module.value_and_derivatives(**values)
     np.testing.assert_allclose(outputs[0], mc.evaluate(f, values), rtol=1e-10)
     skewed = dict(values)
     skewed[name] = values[name] + np.triu(np.ones((4, 4)), 1) * 0.5  # not symmetric
     with pytest.raises(ValueError, match="not symmetric"):
-        module["value_and_derivatives"](**skewed)
+        module.value_and_derivatives(**skewed)
     with pytest.raises(mc.ShapeError, match="not symmetric"):
         mc.evaluate(f, skewed)
     if f.variables()[name].structure == "spd":
         indefinite = dict(values)
         indefinite[name] = -values[name]
         with pytest.raises(ValueError, match="not positive definite"):
-            module["value_and_derivatives"](**indefinite)
+            module.value_and_derivatives(**indefinite)

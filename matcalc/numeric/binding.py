@@ -7,7 +7,6 @@ Shared by every evaluator of :mod:`matcalc.numeric`.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +15,7 @@ import numpy as np
 from matcalc.core.dims import Shape, dim_value, format_shape
 from matcalc.core.errors import ShapeError
 from matcalc.core.expr import Expr, postorder, related_variables
+from matcalc.ops.kernels import function_source
 
 Array = Any
 
@@ -114,8 +114,7 @@ def _structure(a: Any, name: str, structure: str) -> Any:
 
 def structure_source() -> str:
     """The source of the structure check, as a generated module writes it."""
-    lines = inspect.getsource(_structure).splitlines()
-    return "\n".join(["def _structure(a, name, structure):", *lines[1:]]) + "\n"
+    return function_source(_structure, "def _structure(a, name, structure):")
 
 
 def check_structure(name: str, value: Any, structure: str) -> None:

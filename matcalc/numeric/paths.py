@@ -8,10 +8,11 @@ contract in one order.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
+
+from matcalc.ops.kernels import function_source
 
 Array = Any
 
@@ -34,8 +35,5 @@ def einsum(spec: str, *operands: Array) -> Array:
 
 def einsum_source() -> str:
     """The text of :func:`einsum`, named ``_einsum``, and its cache, without annotations."""
-    lines = inspect.getsource(einsum).splitlines()
-    # the annotations name Array, which a generated module does not define; the
-    # leading underscore keeps the name apart from the user's variables
-    header = "def _einsum(spec, *operands):"
-    return "\n".join(["_PATHS = {}", "", "", header, *lines[1:]]) + "\n"
+    # the leading underscore keeps the name apart from the user's variables
+    return "_PATHS = {}\n\n\n" + function_source(einsum, "def _einsum(spec, *operands):")

@@ -9,6 +9,7 @@ they have in generated modules, where user variables cannot clash with it.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -60,8 +61,18 @@ KERNELS: dict[str, Callable[..., Any]] = {
 }
 
 
-def kernel_source(name: str) -> str:
-    """The source of kernel ``name`` without annotations, as a generated module writes it."""
-    lines = inspect.getsource(KERNELS[name]).splitlines()
-    header = lines[0].split("(")[0] + "(x):"
+@functools.cache  # reading a source file per generated module would be wasted work
+def function_source(fn: Callable[..., Any], header: str) -> str:
+    """The source of ``fn`` under the plain ``header`` a generated module writes.
+
+    The annotations go (they name types a generated module does not define); the
+    body stays as it is, so the module runs the very code matcalc evaluates with.
+    The body must be one unindented ``def`` of one-line header.
+    """
+    lines = inspect.getsource(fn).splitlines()
     return "\n".join([header, *lines[1:]]) + "\n"
+
+
+def kernel_source(name: str) -> str:
+    """The source of kernel ``name``, as a generated module writes it."""
+    return function_source(KERNELS[name], f"def {name}(x):")

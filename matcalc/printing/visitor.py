@@ -8,6 +8,7 @@ records name (``Op.text`` or ``Op.latex``), as SymPy's printers share one
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -18,7 +19,7 @@ P = TypeVar("P")
 Method = Callable[[Expr, list[P]], P]
 
 
-class Visitor(Generic[P]):
+class Visitor(ABC, Generic[P]):
     """Prints each node from the pieces of its operands."""
 
     form = ""  # what the printer writes, for the error on an operator it cannot
@@ -53,6 +54,6 @@ class Visitor(Generic[P]):
             raise TypeError(f"no {self.form} form for {op}")
         return call
 
+    @abstractmethod
     def call_form(self, record: Op) -> Method[P] | None:
         """How an operator written as a call is printed (None: it is not one)."""
-        raise NotImplementedError
