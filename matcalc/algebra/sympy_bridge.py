@@ -6,30 +6,40 @@ entry, so SymPy can simplify it: every maximal non-elementwise part (a matrix
 product, a variable, ``sigmoid(...)``) becomes a commuting symbol.  This is
 how ``((1 - y)/(1 - s) - y/s) * s * (1 - s)`` becomes ``s - y``.  The same
 conversion turns a user's SymPy derivative into a matcalc expression.
+
+SymPy is imported by the functions here when they run, not with the module:
+most derivatives have no elementwise fraction to simplify and never need it.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
-
-import sympy
+from typing import TYPE_CHECKING, Any
 
 from matcalc.core.expr import Expr, postorder
 from matcalc.ops import construct as c
 from matcalc.ops.record import FUNCTIONS
+
+if TYPE_CHECKING:
+    import sympy
 
 ELEMENTWISE_OPS = ("add", "mul", "pow", "const", "fn")
 
 
 def _sympy_heads() -> dict[str, Any]:
     """SymPy heads of the functions the scalar simplifier may rewrite."""
-    return {r.name: r.sympy_head for r in FUNCTIONS.values() if r.sympy_head and not r.opaque}
+    import sympy
+
+    return {r.name: getattr(sympy, r.sympy_head) for r in FUNCTIONS.values()
+            if r.sympy_head and not r.opaque}
 
 
 def _functions_by_head() -> dict[Any, str]:
     """Functions by SymPy head, for SymPy expressions translated back (users' derivatives)."""
-    return {r.sympy_head: r.name for r in FUNCTIONS.values() if r.sympy_head is not None}
+    import sympy
+
+    return {getattr(sympy, r.sympy_head): r.name for r in FUNCTIONS.values()
+            if r.sympy_head is not None}
 
 
 class Translation:
@@ -40,6 +50,8 @@ class Translation:
         self.back: dict[sympy.Symbol, Expr] = {}
 
     def atom(self, e: Expr) -> sympy.Symbol:
+        import sympy
+
         s = self.atoms.get(id(e))
         if s is None:
             positive = e.op == "dim"
@@ -49,6 +61,8 @@ class Translation:
         return s
 
     def to_sympy(self, root: Expr) -> Any:
+        import sympy
+
         done: dict[int, Any] = {}
         heads = _sympy_heads()
         for node in postorder(root):
@@ -118,11 +132,15 @@ def _from_sympy(s: Any, table: dict[Any, Expr]) -> Expr:
 
 def from_sympy_scalar(expr: Any, symbol: Any, u: Expr) -> Expr:
     """A user's SymPy expression in ``symbol``, applied elementwise to ``u``."""
+    import sympy
+
     return _from_sympy(sympy.sympify(expr), {symbol: u})
 
 
 def simplify_elementwise(root: Expr) -> Expr:
     """The simplest of ``root`` and SymPy's cancelled/factored forms of it."""
+    import sympy
+
     t = Translation()
     try:
         s = t.to_sympy(root)
@@ -144,6 +162,8 @@ def simplify_elementwise(root: Expr) -> Expr:
 
 
 def _candidates(s: Any) -> list[Any]:
+    import sympy
+
     out = []
     try:
         cancelled = sympy.cancel(s)

@@ -240,7 +240,7 @@ def _piecewise_constant() -> tuple[Any, ...]:
     function of its own, with its derivative), so this is read once.
     """
     u = var("_u")
-    return tuple(r.sympy_head for r in FUNCTIONS.values()
+    return tuple(getattr(sympy, r.sympy_head) for r in FUNCTIONS.values()
                  if r.sympy_head is not None and r.derivative is not None
                  and is_zero(r.derivative(u)))
 

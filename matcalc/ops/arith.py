@@ -11,7 +11,6 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import sympy
 
 from matcalc.core.dims import shapes_equal
 from matcalc.core.errors import ShapeError
@@ -297,5 +296,5 @@ register(
     # and verify make the exception for an integer exponent themselves
     Op("pow", 2, rebuild=lambda node, args: power(*args), numpy=_power_values, stem="pw",
        domain="positive", kink="sign",
-       sympy=lambda node, a, ctx: sa.zip_entries(sympy.Pow, a[0], a[1])),
+       sympy=lambda node, a, ctx: sa.zip_entries(sa.power, a[0], a[1])),
 )

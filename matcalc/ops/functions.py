@@ -9,7 +9,6 @@ Users add their own with :func:`matcalc.register_function`.
 from __future__ import annotations
 
 import numpy as np
-import sympy
 
 from matcalc.core.errors import DiffError, ParseError
 from matcalc.core.expr import Expr, make
@@ -63,47 +62,51 @@ def _sigmoid_of(u: Expr) -> Expr:
 
 _one, _two = const(1), const(2)
 
+_sp = sa.function  # a SymPy function by name, imported when the second opinion applies it
+
 for _record in (
-    Function("exp", np.exp, lambda u: fn("exp", u), r"\exp", code="np.exp", sympy=sympy.exp,
-             sympy_head=sympy.exp, fuzz=1),
+    Function("exp", np.exp, lambda u: fn("exp", u), r"\exp", code="np.exp", sympy=_sp("exp"),
+             sympy_head="exp", fuzz=1),
     Function("log", np.log, lambda u: arith.power(u, const(-1)), r"\log", code="np.log",
-             sympy=sympy.log, sympy_head=sympy.log, domain="positive", kink="sign"),
-    Function("sin", np.sin, lambda u: fn("cos", u), r"\sin", code="np.sin", sympy=sympy.sin,
-             sympy_head=sympy.sin, periodic=True, fuzz=1),
+             sympy=_sp("log"), sympy_head="log", domain="positive", kink="sign"),
+    Function("sin", np.sin, lambda u: fn("cos", u), r"\sin", code="np.sin", sympy=_sp("sin"),
+             sympy_head="sin", periodic=True, fuzz=1),
     Function("cos", np.cos, lambda u: arith.neg(fn("sin", u)), r"\cos", code="np.cos",
-             sympy=sympy.cos, sympy_head=sympy.cos, periodic=True, fuzz=1),
+             sympy=_sp("cos"), sympy_head="cos", periodic=True, fuzz=1),
     Function("tan", np.tan, lambda u: arith.add(_one, arith.power(fn("tan", u), _two)),
-             r"\tan", code="np.tan", sympy=sympy.tan, sympy_head=sympy.tan, domain="unit",
+             r"\tan", code="np.tan", sympy=_sp("tan"), sympy_head="tan", domain="unit",
              kink="tan", periodic=True, fuzz=1),
     Function("tanh", np.tanh, lambda u: arith.sub(_one, arith.power(fn("tanh", u), _two)),
-             r"\tanh", code="np.tanh", sympy=sympy.tanh, sympy_head=sympy.tanh, fuzz=1),
+             r"\tanh", code="np.tanh", sympy=_sp("tanh"), sympy_head="tanh", fuzz=1),
     Function("sinh", np.sinh, lambda u: fn("cosh", u), r"\sinh", code="np.sinh",
-             sympy=sympy.sinh, sympy_head=sympy.sinh, fuzz=1),
+             sympy=_sp("sinh"), sympy_head="sinh", fuzz=1),
     Function("cosh", np.cosh, lambda u: fn("sinh", u), r"\cosh", code="np.cosh",
-             sympy=sympy.cosh, sympy_head=sympy.cosh, fuzz=1),
+             sympy=_sp("cosh"), sympy_head="cosh", fuzz=1),
     Function("sqrt", np.sqrt, lambda u: arith.div(_one, arith.mul(_two, fn("sqrt", u))),
-             r"\sqrt", code="np.sqrt", sympy=sympy.sqrt, sympy_head=sympy.sqrt,
+             r"\sqrt", code="np.sqrt", sympy=_sp("sqrt"), sympy_head="sqrt",
              domain="positive", kink="sign"),
     # abs, sign and step stay opaque to the scalar simplifier (SymPy's rewrites of
     # them assume real arguments it cannot see); user derivatives may still use them
     Function("abs", np.abs, lambda u: fn("sign", u), r"\operatorname{abs}", code="np.abs",
-             sympy=sympy.Abs, sympy_head=sympy.Abs, opaque=True, kink="sign", fuzz=1),
+             sympy=_sp("Abs"), sympy_head="Abs", opaque=True, kink="sign", fuzz=1),
     Function("sigmoid", KERNELS["_sigmoid"],
              lambda u: arith.mul(_sigmoid_of(u), arith.sub(_one, _sigmoid_of(u))), r"\sigma",
-             code="_sigmoid", helpers=("_sigmoid",), sympy=lambda x: 1 / (1 + sympy.exp(-x)),
-             fuzz=1),
+             code="_sigmoid", helpers=("_sigmoid",),
+             sympy=sa.formula(lambda sp, x: 1 / (1 + sp.exp(-x))), fuzz=1),
     Function("softplus", KERNELS["_softplus"], _sigmoid_of, r"\operatorname{softplus}",
              code="_softplus", helpers=("_softplus",),
-             sympy=lambda x: sympy.log(1 + sympy.exp(x)), fuzz=1),
+             sympy=sa.formula(lambda sp, x: sp.log(1 + sp.exp(x))), fuzz=1),
     Function("relu", KERNELS["_relu"], lambda u: fn("step", u), r"\operatorname{relu}",
              code="_relu", helpers=("_relu",),
-             sympy=lambda x: sympy.Piecewise((x, x > 0), (0, True)), kink="sign", fuzz=1),
+             sympy=sa.formula(lambda sp, x: sp.Piecewise((x, x > 0), (0, True))),
+             kink="sign", fuzz=1),
     Function("sign", KERNELS["_sign"], _zero_like, r"\operatorname{sign}", code="_sign",
-             helpers=("_sign",), sympy=sympy.sign, sympy_head=sympy.sign, opaque=True,
+             helpers=("_sign",), sympy=_sp("sign"), sympy_head="sign", opaque=True,
              kink="sign", fuzz=1),
     Function("step", KERNELS["_step"], _zero_like, r"\operatorname{step}", code="_step",
-             helpers=("_step",), sympy=lambda x: sympy.Piecewise((1, x > 0), (0, True)),
-             sympy_head=sympy.Heaviside, opaque=True, kink="sign", fuzz=1),
+             helpers=("_step",),
+             sympy=sa.formula(lambda sp, x: sp.Piecewise((1, x > 0), (0, True))),
+             sympy_head="Heaviside", opaque=True, kink="sign", fuzz=1),
 ):
     register_function_record(_record)
 

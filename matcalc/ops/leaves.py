@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import sympy
-
 from matcalc.core.dims import Dim, Shape, dims_equal, format_shape
 from matcalc.core.errors import ParseError, ShapeError
 from matcalc.core.expr import Expr, make
@@ -54,7 +52,7 @@ register(
        sympy=lambda node, a, ctx: sa.scalar(sa.number(node.attrs[0]))),
     Op("var", 0, leaf=True, sympy=lambda node, a, ctx: ctx.variables[node.name]),
     Op("dim", 0, leaf=True, stem="size",
-       sympy=lambda node, a, ctx: sa.scalar(sympy.Integer(ctx.sizes[node.attrs[0]]))),
+       sympy=lambda node, a, ctx: sa.scalar(sa.integer(ctx.sizes[node.attrs[0]]))),
     Op("zeros", 0, leaf=True, stem="zeros",
        sympy=lambda node, a, ctx: sa.filled(ctx.shape(node), 0)),
     Op("ones", 0, leaf=True, stem="ones",

@@ -105,11 +105,12 @@ class Function:
     it needs care, so generated code carries the same implementation, named by
     ``helpers``), ``code`` the NumPy callable written into generated modules
     (``None``: a user's function, which a standalone module cannot contain).
-    ``sympy`` is its SymPy form; ``sympy_head`` the SymPy function that
-    translates back to it, ``opaque`` whether the scalar simplifier keeps it
-    as a symbol.  ``domain`` (``positive``, ``unit``), ``kink`` (``sign``,
-    ``tan``) and ``periodic`` tell sampling and verify where to draw points;
-    ``fuzz`` is the function's weight in the fuzzer.
+    ``sympy`` is its SymPy form (a callable that imports SymPy when applied:
+    :func:`matcalc.ops.sympy_arrays.function`); ``sympy_head`` the name of the
+    SymPy function (``"exp"`` for ``sympy.exp``) that translates back to it,
+    ``opaque`` whether the scalar simplifier keeps it as a symbol.  ``domain``
+    (``positive``, ``unit``), ``kink`` (``sign``, ``tan``) and ``periodic``
+    tell sampling and verify where to draw points; ``fuzz`` is the function's weight in the fuzzer.
     """
 
     name: str
@@ -120,7 +121,7 @@ class Function:
     helpers: tuple[str, ...] = ()
     source: str | None = None  # a user's function: the source generated modules carry
     sympy: Callable[[Any], Any] | None = None
-    sympy_head: Any = None  # the SymPy function that reads back as this one
+    sympy_head: str | None = None  # sympy.<name>, the function that reads back as this
     opaque: bool = False  # kept as a symbol when simplifying with SymPy
     domain: str = ""
     kink: str = ""

@@ -8,6 +8,10 @@ arrays that NumPy's own would do with numbers — without simplifying on the way
 transcendental entries).  The operator records' ``sympy`` values
 (:class:`matcalc.ops.record.Op`) are written with them; they live here, below
 the check stage, because the records do.
+
+SymPy is imported by each function when it first runs, never by this module:
+the records are built on every ``import matcalc``, the second opinion runs
+rarely, and importing SymPy takes most of a second (README, "Speed").
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
 from matcalc.core.dims import dim_value
 from matcalc.core.errors import MatcalcError
@@ -62,6 +65,7 @@ SympyValue = Callable[["Expr", list[Obj], Context], Obj]
 
 def number(v: Any) -> Any:
     """A matcalc number as an exact SymPy number."""
+    import sympy
     if isinstance(v, Fraction):
         return sympy.Rational(v.numerator, v.denominator)
     return sympy.Rational(v) if isinstance(v, int) else sympy.nsimplify(v, rational=True)
@@ -113,6 +117,7 @@ def zip_entries(fn: Callable[[Any, Any], Any], a: Obj, b: Obj) -> Obj:
 
 def matmul(a: Obj, b: Obj) -> Obj:
     """``a @ b`` as SPEC section 2 defines it (rows are 1×n, columns 1-D)."""
+    import sympy
     if a.ndim == 1 and b.ndim == 2 and b.shape[0] == 1 and a.shape[0] != 1:
         return outer(a, b[0])
     if a.ndim == 2 and a.shape[0] == 1 and b.ndim == 1:
@@ -153,6 +158,7 @@ def transpose(a: Obj) -> Obj:
 def det(a: Obj) -> Any:
     """The determinant by Laplace expansion (no simplification on the way: SymPy's
     ``Matrix.det`` cancels every intermediate, which explodes on transcendental entries)."""
+    import sympy
     n = a.shape[0]
     memo: dict[tuple[tuple[int, ...], tuple[int, ...]], Any] = {}
 
@@ -180,6 +186,7 @@ def det(a: Obj) -> Any:
 
 def inv(a: Obj) -> Obj:
     """The inverse by cofactors (ZeroDivisionError when singular)."""
+    import sympy
     n = a.shape[0]
     d = det(a)
     if d == 0:
@@ -196,6 +203,7 @@ def inv(a: Obj) -> Obj:
 
 def ismax(a: Obj) -> Obj:
     """1 at the (first) largest entry, 0 elsewhere, as Piecewise expressions."""
+    import sympy
     flat = list(a.flat)
     out = np.empty(len(flat), dtype=object)
     for i, xi in enumerate(flat):
@@ -206,6 +214,7 @@ def ismax(a: Obj) -> Obj:
 
 def einsum(spec: str, args: list[Obj]) -> Obj:
     """``einsum`` by explicit sums (the output subscripts are explicit: ``ij,jk->ik``)."""
+    import sympy
     terms, out = spec.replace(" ", "").split("->")
     term_list = terms.split(",")
     size: dict[str, int] = {}
@@ -241,6 +250,7 @@ def kron(a: Obj, b: Obj) -> Obj:
 
 def filled(shape: tuple[int, ...], value: int) -> Obj:
     """An array of the integer ``value``."""
+    import sympy
     out = np.empty(shape, dtype=object)
     for idx in np.ndindex(shape):
         out[idx] = sympy.Integer(value)
@@ -249,6 +259,7 @@ def filled(shape: tuple[int, ...], value: int) -> Obj:
 
 def eye(n: int) -> Obj:
     """The n×n identity."""
+    import sympy
     out = filled((n, n), 0)
     for i in range(n):
         out[i, i] = sympy.Integer(1)
@@ -270,6 +281,7 @@ def diagonal(a: Obj) -> Obj:
 
 def softmax(v: Obj) -> Obj:
     """``exp(v) / sum(exp(v))``."""
+    import sympy
     ex = [sympy.exp(x) for x in v.flat]
     total = sympy.Add(*ex)
     return np.array([e / total for e in ex], dtype=object)
@@ -277,34 +289,76 @@ def softmax(v: Obj) -> Obj:
 
 def trace(a: Obj) -> Obj:
     """The sum of the diagonal, as a 0-d array."""
+    import sympy
     return scalar(sympy.Add(*(a[i, i] for i in range(a.shape[0]))))
 
 
 def total(a: Obj) -> Obj:
     """The sum of every entry."""
+    import sympy
     return scalar(sympy.Add(*a.flat))
 
 
 def norm(a: Obj) -> Obj:
     """The Euclidean (Frobenius) norm."""
+    import sympy
     return scalar(sympy.sqrt(sympy.Add(*(e ** 2 for e in a.flat))))
 
 
 def norm1(a: Obj) -> Obj:
     """The sum of the absolute values."""
+    import sympy
     return scalar(sympy.Add(*(sympy.Abs(e) for e in a.flat)))
 
 
 def norminf(a: Obj) -> Obj:
     """The largest absolute value."""
+    import sympy
     return scalar(sympy.Max(*(sympy.Abs(e) for e in a.flat)))
 
 
 def logsumexp(a: Obj) -> Obj:
     """``log(sum(exp(a)))``."""
+    import sympy
     return scalar(sympy.log(sympy.Add(*(sympy.exp(e) for e in a.flat))))
 
 
 def logabsdet(a: Obj) -> Obj:
     """``log|det a|``, matcalc's ``logdet``."""
+    import sympy
     return scalar(sympy.log(sympy.Abs(det(a))))
+
+
+def integer(n: int) -> Any:
+    """``n`` as a SymPy integer."""
+    import sympy
+
+    return sympy.Integer(n)
+
+
+def power(base: Any, exponent: Any) -> Any:
+    """``base ** exponent`` as SymPy evaluates it (``0 ** -1`` is ``zoo``, not an error)."""
+    import sympy
+
+    return sympy.Pow(base, exponent)
+
+
+def function(name: str) -> Callable[[Any], Any]:
+    """The SymPy function ``sympy.<name>``, looked up when first applied."""
+    def apply(x: Any) -> Any:
+        import sympy
+
+        return getattr(sympy, name)(x)
+
+    apply.__name__ = name
+    return apply
+
+
+def formula(build: Callable[[Any, Any], Any]) -> Callable[[Any], Any]:
+    """A SymPy form written with the module: ``formula(lambda sp, x: 1 / (1 + sp.exp(-x)))``."""
+    def apply(x: Any) -> Any:
+        import sympy
+
+        return build(sympy, x)
+
+    return apply
