@@ -19,6 +19,7 @@ from matcalc.calculus.steps import Derivation
 from matcalc.check.verify import VerifyReport
 from matcalc.core.expr import Expr
 from matcalc.printing.latex import latex_name, shape_latex
+from matcalc.printing.latex_breaks import equation_latex
 
 __all__ = ["Check", "Derivative", "Example", "derive", "main", "mc"]
 
@@ -59,7 +60,7 @@ class Derivative:
     def function_latex(self) -> str:
         """``f = ... \\in \\mathbb{R}^{...}``."""
         f = latex_name(self.fname)[0]
-        return rf"{f} = {self.f.latex()} \in {shape_latex(self.f.shape)}"
+        return equation_latex(f, self.f.latex(), rf" \in {shape_latex(self.f.shape)}")
 
     @property
     def latex(self) -> str:
@@ -69,7 +70,8 @@ class Derivative:
             lhs = rf"\frac{{\partial {f}}}{{\partial {x}}}"
         else:
             lhs = rf"\frac{{\partial^{{{self.order}}} {f}}}{{\partial {x}^{{{self.order}}}}}"
-        return rf"{lhs} = {self.result.latex()} \in {shape_latex(self.result.shape, self.split)}"
+        shape = shape_latex(self.result.shape, self.split)
+        return equation_latex(lhs, self.result.latex(), rf" \in {shape}")  # broken if long
 
     @property
     def ok(self) -> bool:

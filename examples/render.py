@@ -1,6 +1,7 @@
 """Render every example into one standalone HTML document.
 
     python examples/render.py -o examples.html
+    python examples/render.py --pdf -o examples.pdf   # the same, through pdflatex
 
 The page runs each script's ``build()`` (the same code ``python
 examples/NAME.py`` prints), so nothing is written twice.  Formulas are set by
@@ -140,11 +141,24 @@ def document(examples: Sequence[Example]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", default="examples.html",
-                        help="the HTML file to write (default: examples.html)")
+    parser.add_argument("-o", "--output", default=None,
+                        help="the file to write (default: examples.html, or examples.pdf "
+                             "with --pdf)")
+    parser.add_argument("--pdf", action="store_true",
+                        help="write a PDF through pdflatex (render_pdf.py) instead of HTML")
     args = parser.parse_args(argv)
+    args.output = args.output or ("examples.pdf" if args.pdf else "examples.html")
     examples = load()
-    Path(args.output).write_text(document(examples), encoding="utf-8")
+    if args.pdf:
+        from render_pdf import write_pdf
+
+        rc, log = write_pdf(examples, Path(args.output))
+        if rc != 0:
+            print(f"pdflatex failed (exit {rc}); the log is "
+                  f"{Path(args.output).with_suffix('.log')}", file=sys.stderr)
+            return 2
+    else:
+        Path(args.output).write_text(document(examples), encoding="utf-8")
     failed = [ex.title for ex in examples if not ex.ok]
     derivatives = sum(isinstance(i, Derivative) for ex in examples for i in ex.items)
     print(f"wrote {args.output}: {len(examples)} examples, {derivatives} derivatives, "

@@ -23,6 +23,7 @@ from matcalc.core.expr import (
     postorder,
     rebuild,
     related_variables,
+    remember_derivative,
     remember_variables,
 )
 from matcalc.lang.parser import normal_name
@@ -135,6 +136,7 @@ def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator",
     if layout == "numerator" and f.ndim == 0 and result.ndim == 1:
         result = c.transpose(result)
     remember_variables(result, f)
+    remember_derivative(result, f, x.name if x is not None else str(wrt))
     if steps:
         from matcalc.calculus.steps import Derivation
 

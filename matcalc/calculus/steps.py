@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from matcalc.algebra.simplify import simplify
 from matcalc.calculus.rules import RULE_NAMES
+from matcalc.calculus.step_notes import note_parts
 from matcalc.core.expr import Expr
+from matcalc.printing.latex_breaks import PAGE_WIDTH, break_lines, latex_width
 from matcalc.printing.text import dims_in_shapes, to_text
 
 
@@ -89,42 +91,66 @@ class Derivation:
         lines.append(f"  = {self.result}")
         return "\n".join(lines)
 
-    def latex(self) -> str:
-        from matcalc.printing.latex import to_latex
+    def latex(self, *, bold: bool = False, width: float | None = PAGE_WIDTH) -> str:
+        """The derivation as an ``align*`` block: ``f = ...``, each rule, the result.
 
-        rows = []
-        for s in self.steps:
-            operand = to_latex(s.operand)
-            if s.operand.op not in ("var", "const", "dim"):
-                operand = rf"\left({operand}\right)"
-            rows.append(rf"\frac{{\partial f}}{{\partial {operand}}} "
-                        rf"&= {to_latex(s.derivative)} && \text{{{_tex_text(s.rule + s.share)}}}")
-        rows.append(rf"\frac{{\partial f}}{{\partial {to_latex(_var(self.f, self.wrt))}}} "
-                    rf"&= {to_latex(self.result)}")
-        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+        Each step is a row naming its rule (with the rule as a formula and its
+        source) above the row of what it contributes; rows wider than ``width``
+        points break at their outermost sums (``None``: never).
+        """
+        from matcalc.printing.latex import shape_latex, to_latex
+
+        def operand_latex(e: Expr) -> str:
+            text = to_latex(e, bold=bold)
+            return text if e.op in ("var", "const", "dim") else rf"\left({text}\right)"
+
+        x = to_latex(_var(self.f, self.wrt), bold=bold)
+        rows: list[tuple[str, str | list[str]]] = [("f", to_latex(self.f, bold=bold))]
+        for k, step in enumerate(self.steps, 1):
+            rows.append(("", note_parts(step, k)))
+            rows.append((rf"\frac{{\partial f}}{{\partial {operand_latex(step.operand)}}}",
+                         to_latex(step.derivative, bold=bold)))
+        shape = shape_latex(self.result.shape, self.f.ndim)
+        rows.append((rf"\frac{{\partial f}}{{\partial {x}}}",
+                     rf"{to_latex(self.result, bold=bold)} \in {shape}"))
+        return _align(rows, width)
 
     def _repr_latex_(self) -> str:
         return self.latex()
+
+
+def _align(rows: list[tuple[str, str | list[str]]], width: float | None) -> str:
+    """``lhs &= rhs`` rows (``lhs`` empty: a note's pieces, ``&rhs``) broken to fit ``width``.
+
+    ``align*`` sets every left-hand side in one column, so the right-hand sides
+    have the width the widest left-hand side leaves.
+    """
+    widest = max((latex_width(lhs) for lhs, _ in rows), default=0.0)
+    room = None if width is None else max(width - widest - 20.0, width / 2)
+    out = []
+    for lhs, rhs in rows:
+        if isinstance(rhs, list):
+            out += [f"&{line}" for line in _note_lines(rhs, room)]
+            continue
+        lines = [rhs] if room is None else break_lines(rhs, room, room - 20.0)
+        out.append(f"{lhs} &= {lines[0]}")
+        out += [rf"&\quad {{}}{line}" for line in lines[1:]]
+    return "\\begin{align*}\n" + " \\\\\n".join(out) + "\n\\end{align*}"
+
+
+def _note_lines(parts: list[str], room: float | None) -> list[str]:
+    """A rule's note on as many lines as it needs, continuations indented."""
+    lines = [parts[0]]
+    for part in parts[1:]:
+        joined = f"{lines[-1]} {part}"
+        if room is None or latex_width(joined) <= room:
+            lines[-1] = joined
+        else:
+            lines.append(rf"\qquad {part}")
+    return lines
 
 
 def _var(f: Expr, name: str) -> Expr:
     from matcalc.ops import construct as c
 
     return f.variables().get(name) or c.var(name)
-
-
-def _tex_text(s: str) -> str:
-    """Plain text safe inside \\text{...}."""
-    out = []
-    for ch in s:
-        if ch in "_%&#$":
-            out.append("\\" + ch)
-        elif ch in "{}":
-            out.append("\\" + ch)
-        elif ch == "^":
-            out.append(r"\^{}")
-        elif ch == "'":
-            out.append("'")
-        else:
-            out.append(ch)
-    return "".join(out)

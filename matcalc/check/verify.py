@@ -130,6 +130,11 @@ class VerifyReport:
                 f"{self.directions} directions ({how}), {self.evaluations} evaluations)"
                 + (f"  {self.message}" if self.message else ""))
 
+    def _repr_html_(self) -> str:  # a table in notebooks
+        from matcalc.check.report_html import report_html
+
+        return report_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The figures as plain JSON-able values."""
         return {

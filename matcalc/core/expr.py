@@ -81,7 +81,10 @@ class Expr:
         return to_latex(self, **options)
 
     def _repr_latex_(self) -> str:
-        return f"$\\displaystyle {self.latex()}$"
+        # a derivative shows as one (d f / d x = ... in R^...); latex() stays the bare form
+        from matcalc.printing.latex import display_latex
+
+        return f"$\\displaystyle {display_latex(self)}$"
 
     def __reduce__(self) -> tuple[Callable[..., Expr], tuple[Any, ...]]:
         return (make, (self.op, self.args, self.attrs, self.shape))
@@ -134,10 +137,34 @@ def remember_declared(result: Expr, variables: dict[str, Expr]) -> None:
     of a (shared) node replaces the declarations of earlier parses, never merges with
     them, so an unrelated earlier parse cannot decide a later result.
     """
+    _derived.pop(result, None)  # parsed text: an expression, whatever it was derived as
     if variables:
         _origins[result] = dict(variables)
     else:
         _origins.pop(result, None)
+
+
+_derived: weakref.WeakKeyDictionary[Expr, tuple[Expr, str, int]] = weakref.WeakKeyDictionary()
+
+
+def remember_derivative(result: Expr, f: Expr, wrt: str) -> None:
+    """Note that ``result`` is the derivative of ``f`` by ``wrt`` (for display only).
+
+    Kept beside the node, not in it, so that hash-consing and equality are
+    untouched; a derivative of a derivative by the same variable is noted as the
+    higher-order derivative of the first function.  Like :func:`remember_variables`,
+    the newest note of a (shared) node wins, and a parse of the node removes it.
+    """
+    below = _derived.get(f)
+    if below is not None and below[1] == wrt:
+        _derived[result] = (below[0], wrt, below[2] + 1)
+    else:
+        _derived[result] = (f, wrt, 1)
+
+
+def derived_from(e: Expr) -> tuple[Expr, str, int] | None:
+    """``(f, wrt, order)`` if ``e`` was computed as a derivative (:func:`remember_derivative`)."""
+    return _derived.get(e)
 
 
 def related_variables(e: Expr) -> dict[str, Expr]:

@@ -22,9 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from matcalc.core.expr import Expr, Number
+from matcalc.core.expr import Expr, Number, derived_from
 from matcalc.ops.record import Op
 from matcalc.ops.record import function as lookup
+from matcalc.printing.latex_breaks import PAGE_WIDTH, equation_latex
 from matcalc.printing.latex_names import dim_latex, latex_name, shape_latex
 from matcalc.printing.latex_numbers import decimal_style, number_latex
 from matcalc.printing.latex_pieces import Piece, juxtapose, paren
@@ -32,7 +33,7 @@ from matcalc.printing.latex_tensors import einsum_piece
 from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
 from matcalc.printing.visitor import Visitor
 
-__all__ = ["LatexPrinter", "derivative_latex", "dim_latex", "latex_name",
+__all__ = ["LatexPrinter", "derivative_latex", "dim_latex", "display_latex", "latex_name",
            "number_latex", "shape_latex", "to_latex"]
 
 
@@ -277,13 +278,17 @@ class LatexPrinter(Visitor[Piece]):
 
 
 def derivative_latex(f: Expr, x_name: str, result: Expr, *, f_ndim: int | None = None,
-                     order: int = 1, bold: bool = False) -> str:
+                     order: int = 1, bold: bool = False, name: str | None = None,
+                     width: float | None = PAGE_WIDTH) -> str:
     """``\\frac{\\partial f}{\\partial x} = result \\in \\mathbb{R}^{...}``.
 
     ``f`` is the function differentiated, ``result`` its ``order``-th
     derivative by ``x_name``.  The shape groups the function's dimensions (the
     first ``f_ndim``; by default those of ``f`` and of the lower derivatives)
     apart from the variable's: ``m \\times (p \\times q)`` for a vector by a matrix.
+    ``name`` writes the function by a name (``\\partial f``) instead of in full.  A
+    result wider than ``width`` points breaks into lines at its outermost sums
+    (:func:`matcalc.printing.latex_breaks.equation_latex`; ``None``: one line).
     """
     x = f.variables().get(x_name)
     x_ndim = x.ndim if x is not None else max(result.ndim - f.ndim, 0) // max(order, 1)
@@ -294,11 +299,29 @@ def derivative_latex(f: Expr, x_name: str, result: Expr, *, f_ndim: int | None =
     d = r"\partial" if order == 1 else rf"\partial^{{{order}}}"
     wrt = rf"\partial {xs}" if order == 1 else rf"\partial {xs}^{{{order}}}"
     fp = printer.piece(f)
-    if f.op == "var":
+    if name is not None:
+        lhs = rf"\frac{{{d} {latex_name(name)[0]}}}{{{wrt}}}"
+    elif f.op == "var":
         lhs = rf"\frac{{{d} {fp.text}}}{{{wrt}}}"
     else:
         lhs = rf"\frac{{{d}}}{{{wrt}}} {printer.paren(fp, POW)}"
-    return rf"{lhs} = {printer.print(result)} \in {shape_latex(result.shape, f_ndim)}"
+    return equation_latex(lhs, printer.print(result),
+                          rf" \in {shape_latex(result.shape, f_ndim)}", width)
+
+
+def display_latex(e: Expr, *, bold: bool = False) -> str:
+    """What a notebook shows for ``e``: a derivative as ``\\frac{\\partial f}{\\partial x} = ...``.
+
+    A result of :func:`matcalc.diff` knows what it is the derivative of
+    (:func:`matcalc.core.expr.derived_from`); anything else is its bare LaTeX.
+    """
+    origin = derived_from(e)
+    if origin is None:
+        return to_latex(e, bold=bold)
+    f, wrt, order = origin
+    # f by name, unless f is itself a derivative (by another variable): then in full
+    name = "f" if derived_from(f) is None else None
+    return derivative_latex(f, wrt, e, f_ndim=f.ndim, order=order, bold=bold, name=name)
 
 
 
