@@ -1,3 +1,3 @@
 """Shared fixtures: KaTeX for the tests that check LaTeX (tests/katex.py)."""
 
-from katex import katex_prefix  # noqa: F401  (a session fixture)
+from katex import katex_prefix, mathjax_prefix  # noqa: F401  (session fixtures)

@@ -1,4 +1,5 @@
-"""KaTeX for the tests: installed from npm into ``tests/.katex`` on first use.
+"""KaTeX and MathJax for the tests: installed from npm into ``tests/.katex`` and
+``tests/.mathjax`` on first use.
 
 ``.ci/run`` installs it too.  Without node or npm a test that needs it fails; it
 never skips, since every LaTeX string the project emits must be checked.
@@ -17,48 +18,59 @@ import pytest
 HERE = Path(__file__).resolve().parent
 KATEX_PREFIX = HERE / ".katex"
 KATEX_PACKAGE = KATEX_PREFIX / "node_modules" / "katex" / "package.json"
+# MathJax 3, the other renderer of the LaTeX tests (tests/latex_engines.py)
+MATHJAX_PREFIX = HERE / ".mathjax"
+MATHJAX_PACKAGE = MATHJAX_PREFIX / "node_modules" / "mathjax-full" / "package.json"
 
 
-def _katex_installed() -> bool:
-    return KATEX_PACKAGE.is_file()
-
-
-@pytest.fixture(scope="session")
-def katex_prefix() -> Path:
-    """tests/.katex with KaTeX in it, installed from npm once if missing.
+def npm_package(prefix: Path, package: str) -> Path:
+    """``prefix`` with the npm ``package`` in it, installed once if missing.
 
     No lock: each process installs into its own folder and renames it into
     place; a process that loses the race uses the winner's copy.
     """
-    if _katex_installed():
-        return KATEX_PREFIX
+    marker = prefix / "node_modules" / package / "package.json"
+    if marker.is_file():
+        return prefix
     npm = shutil.which("npm")
     if npm is None:
-        pytest.fail("npm is not installed: the LaTeX tests need it to install KaTeX "
-                    "(npm install --prefix tests/.katex katex)", pytrace=False)
-    staging = HERE / f".katex-install-{os.getpid()}"
+        pytest.fail(f"npm is not installed: the LaTeX tests need it to install {package} "
+                    f"(npm install --prefix {prefix} {package})", pytrace=False)
+    staging = prefix.with_name(f"{prefix.name}-install-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     proc = subprocess.run(
         [npm, "install", "--prefix", str(staging), "--no-audit", "--no-fund",
-         "--loglevel=error", "katex"],
+         "--loglevel=error", package],
         capture_output=True, text=True, timeout=600, check=False)
     if proc.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
-        pytest.fail(f"npm install katex failed (exit {proc.returncode}):\n{proc.stdout}\n"
+        pytest.fail(f"npm install {package} failed (exit {proc.returncode}):\n{proc.stdout}\n"
                     f"{proc.stderr}", pytrace=False)
     for _ in range(2):
         try:
-            os.rename(staging, KATEX_PREFIX)
+            os.rename(staging, prefix)
             break
         except OSError:
-            if _katex_installed():  # another process got there first
+            if marker.is_file():  # another process got there first
                 break
-            shutil.rmtree(KATEX_PREFIX, ignore_errors=True)  # a broken earlier install
+            shutil.rmtree(prefix, ignore_errors=True)  # a broken earlier install
     shutil.rmtree(staging, ignore_errors=True)
-    if not _katex_installed():
-        pytest.fail(f"KaTeX is still missing from {KATEX_PREFIX} after npm install",
+    if not marker.is_file():
+        pytest.fail(f"{package} is still missing from {prefix} after npm install",
                     pytrace=False)
-    return KATEX_PREFIX
+    return prefix
+
+
+@pytest.fixture(scope="session")
+def katex_prefix() -> Path:
+    """tests/.katex with KaTeX in it, installed from npm once if missing."""
+    return npm_package(KATEX_PREFIX, "katex")
+
+
+@pytest.fixture(scope="session")
+def mathjax_prefix() -> Path:
+    """tests/.mathjax with MathJax 3 (mathjax-full) in it, installed once if missing."""
+    return npm_package(MATHJAX_PREFIX, "mathjax-full")
 
 
 def katex_failures(prefix: Path, strings: list[str]) -> list[dict[str, object]]:
