@@ -145,12 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the file to write (default: examples.html, or examples.pdf "
                              "with --pdf)")
     parser.add_argument("--pdf", action="store_true",
-                        help="write a PDF through pdflatex (render_pdf.py) instead of HTML")
+                        help="write a PDF through pdflatex (_pdf.py) instead of HTML")
     args = parser.parse_args(argv)
     args.output = args.output or ("examples.pdf" if args.pdf else "examples.html")
     examples = load()
     if args.pdf:
-        from render_pdf import write_pdf
+        from _pdf import write_pdf
 
         rc, log = write_pdf(examples, Path(args.output))
         if rc != 0:

@@ -129,9 +129,13 @@ def test_latex_block():
     tex = d.latex()
     assert tex.startswith("\\begin{align*}\n") and tex.endswith("\n\\end{align*}")
     assert tex == d._repr_latex_()
-    rows = tex.split(" \\\\\n")
-    assert len(rows) == len(d.steps) + 1
+    rows = tex.removeprefix("\\begin{align*}\n").split(" \\\\\n")
+    # f = ..., then per step its note (a row, or more when long) above what it gives
+    assert rows[0] == r"f &= \frac{1}{2} \left\| y - A x \right\|_{2}^{2}"
+    assert sum(" &= " in r for r in rows) == len(d.steps) + 2
+    assert [r.split(".")[0] for r in rows if r.startswith("&\\text{")] == \
+        [f"&\\text{{{k}" for k in range(1, len(d.steps) + 1)]
     assert "\\partial \\left(x\\right)" not in tex  # a bare variable needs no parentheses
     assert re.search(r"\\frac\{\\partial f\}\{\\partial x\} &= A\^\{\\top\}", tex)
-    assert rows[-1].startswith(
-        "\\frac{\\partial f}{\\partial x} &= A^{\\top} \\left(A x - y\\right)")
+    assert rows[-1] == ("\\frac{\\partial f}{\\partial x} &= A^{\\top} \\left(A x - y\\right) "
+                        "\\in \\mathbb{R}^{n}\n\\end{align*}")
