@@ -26,6 +26,7 @@ from matcalc.printing.latex_breaks import PAGE_WIDTH, equation_latex, latex_widt
 PREAMBLE = r"""\documentclass{article}
 \usepackage{amsmath}
 \usepackage{amssymb}
+\allowdisplaybreaks  % a long derivation may go on over the page
 \title{matcalc examples}
 \date{}
 \begin{document}

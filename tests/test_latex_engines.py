@@ -22,7 +22,7 @@ from matcalc.calculus.rules import RULE_NAMES
 from matcalc.calculus.step_notes import RULE_FORMULAS, split_rule
 from matcalc.calculus.steps import rule_name
 from matcalc.printing.latex import derivative_latex, display_latex
-from matcalc.printing.latex_breaks import PAGE_WIDTH, latex_width
+from matcalc.printing.latex_breaks import PAGE_WIDTH, break_lines, latex_width
 
 from katex import katex_failures
 from latex_engines import mathjax_failures, pdflatex_failures, text_failures
@@ -151,11 +151,21 @@ def test_notes_are_mathematics() -> None:
 def test_long_results_break_into_lines_that_fit() -> None:
     g = mc.diff(mc.parse(NETWORK), "W1")
     tex = display_latex(g)
-    assert tex.startswith("\\frac{\\partial f}{\\partial W_{1}} &= ") is False
+    assert tex.startswith("\\begin{aligned}\n\\frac{\\partial f}{\\partial W_{1}} &= ")
     assert "\\begin{aligned}" in tex and tex.count("\\\\") >= 1
     body = tex.split("\\begin{aligned}\n", 1)[1].split("\n\\end{aligned}", 1)[0]
     assert all(latex_width(line) <= PAGE_WIDTH + 20 for line in body.split(" \\\\\n"))
     assert g.latex().count("\\\\") == 0  # latex() stays the bare, unbroken form
+
+
+@pytest.mark.parametrize("wrt", ["W1", "W2", "x"])
+def test_breaking_changes_only_the_layout(wrt: str) -> None:
+    """The lines, joined again, are the one-line formula (the groups' delimiters aside)."""
+    g = mc.diff(mc.parse(NETWORK), wrt)
+    lines = break_lines(g.latex(), 120.0, 160.0)
+    assert len(lines) > 1
+    joined = " ".join(lines).replace(r"\bigl(", r"\left(").replace(r"\bigr)", r"\right)")
+    assert joined.replace(" ", "") == g.latex().replace(" ", "")
 
 
 def test_examples_pdf_has_no_overfull_lines(tmp_path: Path) -> None:
