@@ -223,12 +223,19 @@ def _candidates(samples: Sequence[Sample], split: int, var_ndim: int,
         fix = "({claim})'" if row or (e.ndim == 2 and e.shape[0] == 1) else "{claim}"
         out.append(_Candidate("layout", [s.expected.reshape(s.claim.shape) for s in samples],
                               what, fix))
-    for perm in itertools.permutations(range(e.ndim)):
+    swap = tuple(range(split, e.ndim)) + tuple(range(split))
+    block = 0 < split < e.ndim and var_ndim == e.ndim - split
+
+    def simplest(perm: tuple[int, ...]) -> tuple[bool, int]:
+        # where several orders give the same numbers (a Kronecker delta's axes), say the
+        # other layout if it is one, else the order that moves the fewest axes
+        return (not (block and perm == swap), sum(p != i for i, p in enumerate(perm)))
+
+    for perm in sorted(itertools.permutations(range(e.ndim)), key=simplest):
         if list(perm) == sorted(perm) or tuple(e.shape[p] for p in perm) != cl.shape:
             continue
         inverse = tuple(int(i) for i in np.argsort(perm))
-        block_swap = (0 < split < e.ndim and var_ndim == e.ndim - split
-                      and perm == tuple(range(split, e.ndim)) + tuple(range(split)))
+        block_swap = block and perm == swap
         axes = tuple(p + 1 for p in perm)
         if block_swap:
             what = ("the derivative with the variable's axes first and the function's after: "
