@@ -15,7 +15,7 @@ from matcalc.numeric.evaluate import evaluate, to_numpy
 __version__ = "0.1.0"
 
 __all__ = [
-    "CheckReport", "DiffError", "EvaluationError", "Expr", "MatcalcError", "ParseError", "ShapeError",
-    "VerifyReport", "check", "codegen", "diff", "evaluate", "gradient", "hessian", "jacobian", "parse",
-    "register_function", "subs", "to_numpy", "verify",
+    "CheckReport", "DiffError", "EvaluationError", "Expr", "MatcalcError", "ParseError",
+    "ShapeError", "VerifyReport", "check", "codegen", "diff", "evaluate", "gradient", "hessian",
+    "jacobian", "parse", "register_function", "subs", "to_numpy", "verify",
 ]

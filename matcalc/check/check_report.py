@@ -1,4 +1,4 @@
-"""The report of :func:`matcalc.check.derivation.check`: a table, JSON, and Jupyter's HTML and LaTeX.
+"""The report of :func:`~matcalc.check.derivation.check`: a table, JSON, Jupyter's HTML, LaTeX.
 
 Kept apart from the checking: this module only presents the verdicts.
 """
@@ -123,7 +123,7 @@ class CheckReport:
 
     def __str__(self) -> str:
         lines = [f"f = {self.f}   by {self.wrt}",
-                 f"{self.name} = {self.derivative}   ({_shape(self.derivative)}; "
+                 f"matcalc: {self.name} = {self.derivative}   ({_shape(self.derivative)}; "
                  f"verified against finite differences: {self.reference.status})"]
         if self.layout_note:
             lines.append(self.layout_note)
@@ -183,7 +183,8 @@ class CheckReport:
         rows = [rf"{lhs} & = {self.derivative.latex()} & \text{{(matcalc)}}"]
         for c in self.claims:
             mark = r"\checkmark" if c.ok else r"\times"
-            verdict = c.kind + (f" {c.finding.factor}" if c.finding.factor else "")
+            verdict = c.kind + (f" {c.finding.factor}" if c.finding.factor and
+                                c.kind != "sign" else "")
             rows.append(rf"\text{{{c.line}.}} & = {c.claim.latex()} & "
                         rf"{mark}\ \text{{{latex_text(verdict)}}}")
         return r"\begin{array}{rll} " + r" \\ ".join(rows) + r" \end{array}"

@@ -1,4 +1,4 @@
-"""Claimed derivatives: read with the shapes of ``f``, and their shapes checked against the derivative.
+"""Claimed derivatives: read with the shapes of ``f``, their shapes checked against the derivative.
 
 A claim is text (or an expression) that a person says equals ``diff(f, x)``.
 It is parsed with every variable of ``f`` declared as ``f`` has it (shape and
