@@ -19,7 +19,7 @@ QUADRATIC = "x' @ S @ x where S: symmetric(n), x: vector(n)"
 
 def claim_check(title: str, f: mc.Expr, wrt: str, claims: list[str], expect: list[str],
                 layout: str = "denominator") -> Check:
-    """A check whose verdicts must be ``expect`` (one kind a claim); each mistake undone is right."""
+    """A check whose verdicts must be ``expect`` (a kind a claim); each mistake undone, right."""
     report = mc.check(f, wrt, claims, layout=layout)
     ok = [c.kind for c in report.claims] == expect
     for c in report.claims:

@@ -8,6 +8,8 @@ written here by hand), makes the claim agree.
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -340,3 +342,22 @@ def test_check_agrees_with_verify_on_the_same_claim() -> None:
         assert mc.verify(f, "x", derivative=g).ok is ok
         assert mc.check(f, "x", g).ok is ok
     assert np.isfinite(mc.check(f, "x", "A'@A@x").claims[0].max_rel_difference)
+
+
+def test_readme_section_shows_real_output(capsys: Any) -> None:
+    """The README's "Check your own derivation" pastes real output: it must stay the output."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Check your own derivation", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```console\n(.*?)\n```", section, re.S)
+    assert len(blocks) == 3
+    kinds = []
+    for block in blocks:
+        command, *shown = block.splitlines()
+        argv = shlex.split(command.removeprefix("$ "))
+        assert argv[0] == "matcalc"
+        code, out, _ = run(capsys, *argv[1:])
+        assert out.splitlines() == shown
+        kinds.append(code)
+    assert kinds == [0, 1, 1]
+    assert "--layout numerator" in blocks[0] and "✗ transposed" in blocks[1]
+    assert "✗ symmetric" in blocks[2] and "Srinivasan and Panda" in blocks[2]

@@ -145,7 +145,7 @@ class CheckReport:
             if not c.ok:
                 lines.append(f"line {c.line}: {c.diagnosis}")
                 if c.correction:
-                    lines.append(f"  right would be: {c.correction}")
+                    lines.append(f"  would be right: {c.correction}")
         wrong = self.first_wrong
         if len(self.claims) > 1:
             lines.append(f"the derivation goes wrong at line {wrong.line}" if wrong
@@ -197,7 +197,7 @@ class CheckReport:
         for c in self.claims:
             colour = "#186a1f" if c.ok else "#b00020"
             mark = "✓" if c.ok else "✗"
-            fix = (f"<br>right would be: <code>{html.escape(c.correction)}</code>"
+            fix = (f"<br>would be right: <code>{html.escape(c.correction)}</code>"
                    if c.correction else "")
             cells.append(
                 f"<tr><td>{c.line}</td><td>\\({html.escape(c.claim.latex())}\\)"

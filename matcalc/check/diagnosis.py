@@ -181,7 +181,7 @@ def _name_factor(samples: Sequence[Sample], cs: list[float]) -> str | None:
     first = per_sizes[0][1]
     if all(_same(c, first) for _, c in per_sizes):
         q = _fraction(first)
-        return _ratio_text(q) if q is not None else f"{first:.6g}"
+        return _ratio_text(q) if q is not None else f"{first:.12g}"
     return _dimension_factor(per_sizes)
 
 
