@@ -76,7 +76,10 @@ def test_row_form_is_layout_unless_numerator_layout_is_asked_for() -> None:
     assert "numerator layout" in numerator.layout_note
     assert "1×n" in numerator.layout_note
     # and in numerator layout, the column is the wrong layout
-    diagnosed(lsq(), "x", "A'@(A@x - y)", "layout", layout="numerator")
+    column = diagnosed(lsq(), "x", "A'@(A@x - y)", "layout", layout="numerator")
+    assert "numerator layout has a row" in column.claims[0].diagnosis
+    # a one-column matrix where the gradient is a vector
+    diagnosed(lsq(), "x", "reshape(A'@(A@x - y), n, 1)", "layout", hand_fix="A'@(A@x - y)")
 
 
 # ----------------------------------------------------------------------------------------

@@ -208,6 +208,19 @@ def _permute_text(inverse: Sequence[int]) -> str:
     return f'einsum("{src}->{dst}", {{claim}})'
 
 
+def _reshaped(want: tuple[int, ...], have: tuple[int, ...]) -> tuple[str, str]:
+    """How a claim of shape ``have`` holds the entries of a derivative of shape ``want``."""
+    if len(have) == 2 and have[0] == 1 and len(want) == 1:
+        return ("a row where the gradient is a column: the numerator convention (right with "
+                "layout numerator)", "({claim})'")
+    if len(want) == 2 and want[0] == 1 and len(have) == 1:
+        return "a column where numerator layout has a row", "({claim})'"
+    if len(want) == 1 and len(have) == 2:
+        return "a one-column matrix where the derivative is a vector", "vec({claim})"
+    shown = "×".join(map(str, want)) or "a scalar"
+    return f"shaped {'×'.join(map(str, have))} where the derivative is {shown}", ""
+
+
 def _candidates(samples: Sequence[Sample], split: int, var_ndim: int,
                 structure: str) -> list[_Candidate]:
     first = samples[0]
@@ -215,12 +228,7 @@ def _candidates(samples: Sequence[Sample], split: int, var_ndim: int,
     out = [_Candidate("", [s.expected for s in samples], "", "{claim}")]
     if e.shape != cl.shape and e.size == cl.size and \
             [d for d in e.shape if d != 1] == [d for d in cl.shape if d != 1]:
-        row = cl.ndim == 2 and cl.shape[0] == 1
-        what = ("a row where the gradient is a column: the numerator convention (right "
-                "with layout numerator)"
-                if row else f"shaped {'×'.join(map(str, cl.shape))} where the derivative is "
-                f"{'×'.join(map(str, e.shape)) or 'a scalar'}")
-        fix = "({claim})'" if row or (e.ndim == 2 and e.shape[0] == 1) else "{claim}"
+        what, fix = _reshaped(e.shape, cl.shape)
         out.append(_Candidate("layout", [s.expected.reshape(s.claim.shape) for s in samples],
                               what, fix))
     swap = tuple(range(split, e.ndim)) + tuple(range(split))
