@@ -1,6 +1,8 @@
 """matcalc: symbolic matrix calculus with readable results, LaTeX, NumPy and verification."""
 
 from matcalc.calculus.differentiate import diff, gradient, hessian, jacobian, subs
+from matcalc.check.check_report import CheckReport
+from matcalc.check.derivation import check
 from matcalc.check.verify import VerifyReport, verify
 from matcalc.core.errors import DiffError, EvaluationError, MatcalcError, ParseError, ShapeError
 from matcalc.core.expr import Expr
@@ -13,7 +15,7 @@ from matcalc.numeric.evaluate import evaluate, to_numpy
 __version__ = "0.1.0"
 
 __all__ = [
-    "DiffError", "EvaluationError", "Expr", "MatcalcError", "ParseError", "ShapeError",
-    "VerifyReport", "codegen", "diff", "evaluate", "gradient", "hessian", "jacobian", "parse",
-    "register_function", "subs", "to_numpy", "verify",
+    "CheckReport", "DiffError", "EvaluationError", "Expr", "MatcalcError", "ParseError",
+    "ShapeError", "VerifyReport", "check", "codegen", "diff", "evaluate", "gradient", "hessian",
+    "jacobian", "parse", "register_function", "subs", "to_numpy", "verify",
 ]

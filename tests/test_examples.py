@@ -81,6 +81,9 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
         ("∂f/∂u", "1 / v"),
         ("∂f/∂v", "-u / v^2"),
     ],
+    "check_derivation": [
+        ("∂f/∂x", "A.T @ (A @ x - y)"),
+    ],
     "chain_rule": [
         ("∂f/∂x1", "2 * x1"),
         ("∂f/∂x2", "2"),
