@@ -38,7 +38,8 @@ _TEXT = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\
          "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}",
          "~": r"\textasciitilde{}", "|": r"\textbar{}", "<": r"\textless{}",
          ">": r"\textgreater{}", "×": r"$\times$", "∂": r"$\partial$", "·": r"$\cdot$",
-         "±": r"$\pm$", "≈": r"$\approx$"}
+         "±": r"$\pm$", "≈": r"$\approx$",
+         "✓": r"$\checkmark$", "✗": r"$\times$"}
 _CODE_WIDTH = 72  # characters of \small\ttfamily that fit the default text width
 
 
