@@ -1,4 +1,4 @@
-"""The command line (SPEC section 6): ``matcalc parse|diff|verify|latex|codegen``.
+"""The command line (SPEC section 6): ``matcalc parse|diff|verify|latex|codegen|serve``.
 
 Exit codes: 0 success, 1 a verification that failed, 2 bad input (the error
 message on stderr, never a traceback).
@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from matcalc.calculus.steps import Derivation
 from matcalc.check.verify import verify
+from matcalc.cli.serve import configure_parser as configure_serve
 from matcalc.cli.verify import configure_parser, parse_shapes, run_cli
 from matcalc.core.dims import format_shape
 from matcalc.core.errors import MatcalcError
@@ -180,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wrt", action="append", default=[], metavar="X")
     p.add_argument("--order", type=int, default=1)
     p.set_defaults(handler=cmd_codegen)
+
+    p = sub.add_parser("serve", help="a local page: type an expression, see its derivative")
+    configure_serve(p)
     return parser
 
 

@@ -9,6 +9,8 @@ not do for matcalc's LaTeX:
 - text-mode escapes inside ``\\text{...}`` (``\\^{}``, ``\\_``, ``\\{``) are
   copied by latex2mathml with their backslash (and the braces of ``\\^{}`` end
   the text early), so they are replaced by the characters they stand for;
+- ``\\operatorname`` names come out as operators (``<mo>``), spaced like ``+``;
+  they are written as identifiers (``<mi>``), upright as TeX sets them;
 - MathML Core (what Chromium implements) ignores ``columnalign`` on table
   cells, so an ``align*`` block would come out centred: :data:`MATHML_CSS` is
   the stylesheet that aligns its columns as amsmath does.
@@ -23,12 +25,17 @@ import re
 __all__ = ["MATHML_CSS", "MathMLError", "to_mathml"]
 
 # text-mode escapes whose braces would end \text{...} early: replaced before converting
-_BRACED = re.compile(r"\\\^\{\}|\\~\{\}")
-_TEXT = re.compile(r"\\text\{((?:[^{}]|\{[^{}]*\})*)\}")
-# the one-character escapes (\_ \% \& \# \$ \{ \}), which latex2mathml copies into
+# (escaped braces by private-use characters, put back after)
+_BRACED = {"\\^{}": "^", "\\~{}": "~", "\\{": "\ue000", "\\}": "\ue001"}
+_BRACED_RE = re.compile(r"\\\^\{\}|\\~\{\}|\\\{|\\\}")
+_TEXT = re.compile(r"\\text\{((?:\\.|[^{}\\]|\{[^{}]*\})*)\}")
+# the one-character escapes (\_ \% \& \# \$), which latex2mathml copies into
 # <mtext> with their backslash: removed after converting
 _MTEXT = re.compile(r"(<mtext[^>]*>)(.*?)(</mtext>)", re.S)
-_ESCAPED_CHAR = re.compile(r"\\([_%&#${}])")
+_ESCAPED_CHAR = re.compile(r"\\([_%&#$])")
+# \operatorname{diag} comes out as <mo>diag</mo>, which Chromium spaces as a binary
+# operator ("= diag ( ..."): a name is an identifier, set upright as multi-letter <mi> are
+_NAMED_OPERATOR = re.compile(r"<mo>([A-Za-z]{2,})</mo>")
 
 # amsmath's alignment for align* (right, left, right, left, ...) and its column gaps;
 # mtd's default padding of MathML Core would otherwise open a gap inside "lhs &= rhs"
@@ -45,7 +52,7 @@ class MathMLError(ValueError):
 
 
 def _unbrace_text(match: re.Match[str]) -> str:
-    body = _BRACED.sub(lambda m: m.group(0)[1], match.group(1))
+    body = _BRACED_RE.sub(lambda m: _BRACED[m.group(0)], match.group(1))
     return r"\text{" + body + "}"
 
 
@@ -64,4 +71,5 @@ def to_mathml(latex: str, *, display: bool = True) -> str:
         out: str = convert(source, display="block" if display else "inline")
     except Exception as e:  # latex2mathml raises its own classes and bare ones
         raise MathMLError(f"latex2mathml cannot convert {latex!r}: {e}") from e
-    return _MTEXT.sub(_unescape_mtext, out)
+    out = _NAMED_OPERATOR.sub(r"<mi>\1</mi>", _MTEXT.sub(_unescape_mtext, out))
+    return out.replace("\ue000", "{").replace("\ue001", "}")
