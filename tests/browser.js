@@ -119,10 +119,9 @@ async function serveCommand(url, screenshot, casesJson) {
     await page.fill('[data-field="expression"]', "x^2");
     await page.fill('[data-field="wrt"]', "x");
     await page.fill('[data-field="order"]', "1");
-    await page.click("#expression");
-    await page.keyboard.type(" ");
-    await page.waitForSelector("#section-code button.copy", { timeout: 60000 });
-    await page.waitForFunction(() => document.getElementById("status").textContent === "ok");
+    await page.waitForTimeout(400);  // the debounce
+    await page.waitForFunction(() => document.getElementById("status").textContent === "ok",
+                               null, { timeout: 60000 });
     await page.click("#section-code button.copy");
     copied = await page.evaluate(() => navigator.clipboard.readText());
   } catch (err) {

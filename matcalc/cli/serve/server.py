@@ -166,8 +166,15 @@ class Server(ThreadingHTTPServer):
 
 
 def make_server(port: int = 8000, timeout: float = 20.0, quiet: bool = False) -> Server:
-    """The server, bound to 127.0.0.1:``port`` (0: a free port; see ``server_address``)."""
-    return Server(port, Computer(timeout), quiet)
+    """The server, bound to 127.0.0.1:``port`` (0: a free port; see ``server_address``).
+
+    A first computation starts at once in the background, so that the forkserver
+    is up (matcalc imported) by the time the page asks.
+    """
+    server = Server(port, Computer(timeout), quiet)
+    threading.Thread(target=server.compute, args=({"expression": "x", "wrt": "x"},),
+                     daemon=True).start()
+    return server
 
 
 def _asset(name: str) -> bytes:
