@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from browser import SCREENSHOTS, Browser
-from browser import browser as browser  # noqa: F401  (the session fixture)
 from matcalc.printing.mathml import MathMLError, to_mathml
+
+from browser import SCREENSHOTS, Browser
 
 ROOT = Path(__file__).resolve().parent.parent
 MATHML = "{http://www.w3.org/1998/Math/MathML}"
@@ -119,7 +119,7 @@ def test_a_converter_failure_is_an_error_not_garbage() -> None:
         to_mathml(r"\frac{")
 
 
-def test_the_page_renders_offline_in_chromium(page: Path, browser: Browser,  # noqa: F811
+def test_the_page_renders_offline_in_chromium(page: Path, browser: Browser,
                                               formulas: list[tuple[str, str]]) -> None:
     shot = SCREENSHOTS / "examples.png"
     seen = browser.run("page", str(page), str(shot))

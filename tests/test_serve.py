@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 
 import matcalc as mc
-from browser import SCREENSHOTS, Browser
-from browser import browser as browser  # noqa: F401  (the session fixture)
 from matcalc.cli.serve.compute import FIELDS, MAX_EXPRESSION, answer
 from matcalc.cli.serve.server import MAX_REQUEST, Computer, make_server
 from matcalc.numeric.codegen import codegen
+
+from browser import SCREENSHOTS, Browser
 
 ROOT = Path(__file__).resolve().parent.parent
 LSQ = "0.5*norm(y - A@x)^2 where A: matrix(m, n)"
@@ -231,7 +231,7 @@ def served() -> Iterator[str]:
     proc.wait(timeout=30)
 
 
-def test_the_page_in_chromium(served: str, browser: Browser) -> None:  # noqa: F811
+def test_the_page_in_chromium(served: str, browser: Browser) -> None:
     cases = [{"fields": {"expression": LSQ, "wrt": "x", "order": "1"}},
              {"fields": {"expression": "A @ (x + "}},
              {"fields": {"expression": LSQ, "order": "2"}}]

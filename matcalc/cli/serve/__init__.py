@@ -40,8 +40,8 @@ def run_cli(args: argparse.Namespace, out: TextIO) -> int:
     except OSError as e:
         raise MatcalcError(f"cannot listen on 127.0.0.1:{args.port}: {e.strerror}; "
                            "choose another port with --port") from None
-    host, port = server.server_address[:2]
-    print(f"matcalc serve: http://{host}:{port}/  (Ctrl-C to stop)", file=out, flush=True)
+    port = server.server_address[1]
+    print(f"matcalc serve: http://127.0.0.1:{port}/  (Ctrl-C to stop)", file=out, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

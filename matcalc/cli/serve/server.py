@@ -23,6 +23,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext, SpawnContext
 from typing import Any
 
 from matcalc.cli.serve.compute import Json, answer, error
@@ -50,11 +51,12 @@ class Computer:
     """Runs :func:`answer` in a child process with a timeout, ``workers`` at a time."""
 
     def __init__(self, timeout: float, workers: int = 2) -> None:
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
-            else "spawn"
-        self._ctx = multiprocessing.get_context(method)
-        if method == "forkserver":
+        self._ctx: ForkServerContext | SpawnContext
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            self._ctx = multiprocessing.get_context("forkserver")
             self._ctx.set_forkserver_preload(_PRELOAD)
+        else:  # Windows: each computation imports matcalc afresh (slower, as correct)
+            self._ctx = multiprocessing.get_context("spawn")
         self.timeout = timeout
         self._slots = threading.BoundedSemaphore(workers)
 
