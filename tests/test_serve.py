@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 import matcalc as mc
+from matcalc.cli.serve import compute
 from matcalc.cli.serve.compute import FIELDS, MAX_EXPRESSION, answer
 from matcalc.cli.serve.server import MAX_REQUEST, Computer, make_server
 from matcalc.numeric.codegen import codegen
@@ -125,9 +126,28 @@ def test_bad_input_is_a_message_with_its_caret(payload: Any, kind: str, shows: s
     assert "Traceback" not in a["error"]["message"]
 
 
-def test_the_fields_are_a_table() -> None:
-    """A new input (check's claim, a presentation form) is one entry of FIELDS."""
+def test_a_new_input_is_one_field_reader_and_one_section_builder(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """How check's claimed derivative (or a presentation form) will be added: a reader in
+    FIELDS, a builder in SECTIONS (and an input with data-field="claim" on the page)."""
     assert list(FIELDS) == ["expression", "wrt", "order"]
+    assert answer({"expression": "sum(x^2)", "claim": "2*x"})["error"]["message"] \
+        .startswith("unknown field(s) claim")
+
+    def read_claim(value: Any, req: Any) -> None:
+        req.claim = mc.parse(value)
+
+    def claim_section(w: Any) -> list[dict[str, Any]]:
+        ok = all(getattr(w.derivatives[x], "result", w.derivatives[x]) is w.req.claim
+                 for x in w.req.wrt)
+        return [{"id": "claim", "title": "Claim", "blocks": [compute.text_block(str(ok))]}]
+
+    monkeypatch.setitem(FIELDS, "claim", read_claim)
+    monkeypatch.setattr(compute, "SECTIONS", [*compute.SECTIONS, claim_section])
+    right = sections(answer({"expression": "sum(x^2)", "wrt": "x", "claim": "2*x"}))
+    assert blocks(right["claim"], "text")[0]["text"] == "True"
+    wrong = sections(answer({"expression": "sum(x^2)", "wrt": "x", "claim": "3*x"}))
+    assert blocks(wrong["claim"], "text")[0]["text"] == "False"
 
 
 def test_a_slow_expression_times_out_and_the_next_one_is_answered() -> None:
