@@ -4,8 +4,10 @@
     python examples/render.py --pdf -o examples.pdf   # the same, through pdflatex
 
 The page runs each script's ``build()`` (the same code ``python
-examples/NAME.py`` prints), so nothing is written twice.  Formulas are set by
-KaTeX loaded from a CDN; offline, the LaTeX source shows instead.  The exit
+examples/NAME.py`` prints), so nothing is written twice.  Formulas are MathML
+(converted in Python by ``matcalc.printing.mathml``), which browsers render
+natively: the page needs no script and no network, and opens from ``file://``.
+Each formula's LaTeX source is kept in its ``data-latex`` attribute.  The exit
 status is 1 if any verification or check failed (the page is written anyway).
 """
 
@@ -23,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import Check, Derivative, Example, mc, report_text, variables_text  # noqa: E402
 
+from matcalc.printing.mathml import MATHML_CSS, to_mathml  # noqa: E402
+
 # the scripts, in the order of SPEC section 8
 SCRIPTS = ["least_squares", "linear_regression", "logistic_regression", "single_layer",
            "network", "gaussian_nll", "quadratic", "scalar_rules", "chain_rule",
            "check_derivation"]
-
-KATEX = "https://cdn.jsdelivr.net/npm/katex@0/dist"
 
 HEAD = f"""<!DOCTYPE html>
 <html lang="en">
@@ -36,18 +38,6 @@ HEAD = f"""<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>matcalc examples</title>
-<link rel="stylesheet" href="{KATEX}/katex.min.css" crossorigin="anonymous">
-<script defer src="{KATEX}/katex.min.js" crossorigin="anonymous"></script>
-<script>
-// every element of class "math" holds one LaTeX string; KaTeX replaces it in place
-document.addEventListener("DOMContentLoaded", function () {{
-  if (typeof katex === "undefined") return;  // offline: the LaTeX source stays readable
-  document.querySelectorAll(".math").forEach(function (el) {{
-    katex.render(el.textContent, el, {{displayMode: el.tagName === "DIV",
-                                       throwOnError: false}});
-  }});
-}});
-</script>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
        padding: 0 1rem; line-height: 1.5; color: #222; }}
@@ -55,8 +45,8 @@ h2 {{ border-bottom: 1px solid #ccc; margin-top: 3rem; }}
 h3 {{ margin-top: 2rem; }}
 pre, code {{ font-family: ui-monospace, monospace; font-size: 0.9em; }}
 pre {{ background: #f6f6f6; padding: 0.5rem 0.75rem; overflow-x: auto; }}
-div.math {{ overflow-x: auto; overflow-y: hidden; margin: 0.75rem 0; }}
-table.verify {{ border-collapse: collapse; font-size: 0.9em; }}
+div.math {{ margin: 0.75rem 0; }}
+{MATHML_CSS}table.verify {{ border-collapse: collapse; font-size: 0.9em; }}
 table.verify td, table.verify th {{ border: 1px solid #ddd; padding: 0.2rem 0.6rem;
                                     text-align: left; }}
 .pass {{ color: #186a1f; font-weight: bold; }}
@@ -74,8 +64,10 @@ def load(names: Sequence[str] = SCRIPTS) -> list[Example]:
 
 
 def math(latex: str, display: bool = True) -> str:
+    """One formula as MathML, with its LaTeX source in ``data-latex`` (the tests read it)."""
     tag = "div" if display else "span"
-    return f'<{tag} class="math">{html.escape(latex)}</{tag}>'
+    return (f'<{tag} class="math" data-latex="{html.escape(latex)}">'
+            f"{to_mathml(latex, display=display)}</{tag}>")
 
 
 def status(ok: bool | None) -> str:

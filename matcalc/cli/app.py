@@ -1,4 +1,4 @@
-"""The command line (SPEC section 6): ``matcalc parse|diff|verify|latex|codegen|check``.
+"""The command line (SPEC section 6): ``matcalc parse|diff|verify|latex|codegen|check|serve``.
 
 Exit codes: 0 success, 1 a verification that failed, 2 bad input (the error
 message on stderr, never a traceback).
@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from matcalc.calculus.steps import Derivation
 from matcalc.check.verify import verify
 from matcalc.cli import check as check_cli
+from matcalc.cli.serve import configure_parser as configure_serve
 from matcalc.cli.verify import configure_parser, parse_shapes, run_cli
 from matcalc.core.dims import format_shape
 from matcalc.core.errors import MatcalcError
@@ -185,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="is my derivation right? where does it go wrong?")
     check_cli.configure_parser(p)
     p.set_defaults(handler=check_cli.run)
+
+    p = sub.add_parser("serve", help="a local page: type an expression, see its derivative")
+    configure_serve(p)
     return parser
 
 
