@@ -146,3 +146,15 @@ from matcalc.ops.reshaping import (
 from matcalc.ops.reshaping import (
     vec as vec,
 )
+from matcalc.ops.broadcast import (
+    broadcast as broadcast,
+)
+from matcalc.ops.broadcast import (
+    fits as fits,
+)
+from matcalc.ops.constants import (
+    pi as pi,
+)
+from matcalc.ops.axes import (
+    sum_axis as sum_axis,
+)

@@ -51,6 +51,10 @@ class Call:
     name: str
     build: Callable[..., Expr]
     arity: int = 1
+    # options after the operands, by keyword or position (``sum(X, axis=0)``, ``sum(X, 0)``,
+    # ``norm(x, inf)``): ``build(*operands, **{keyword: value})`` with ``value`` an int, a
+    # Fraction or the text ``"inf"``
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,8 @@ class Op:
     result's shape, calling ``helpers`` (functions of :mod:`matcalc.ops.kernels`
     whose source the module carries); ``stem`` names the module's temporaries.
     ``text`` and ``latex`` are the name the generic call printers use (``None``:
-    the printer has its own method).  ``domain`` is what sampling must respect
+    the printer has its own method); ``options`` what the text form writes after
+    the operands (``", axis=0"``: one record per axis, so values need no attrs).  ``domain`` is what sampling must respect
     (``invertible``, ``positive``, ``unit``), ``kink`` the branch verify watches
     near a point (``sign``, ``absmax``, ``argmax``, ``detsign``).  ``sympy`` is
     the value over NumPy object arrays of SymPy entries (the second opinion):
@@ -88,6 +93,7 @@ class Op:
     helpers: tuple[str, ...] = ()
     stem: str = "t"
     text: str | None = None
+    options: str = ""  # written after the operands in the text call form: ", axis=0"
     latex: str | None = None
     domain: str = ""
     kink: str = ""

@@ -215,6 +215,14 @@ class LatexPrinter(Visitor[Piece]):
         return Piece(rf"{self.paren(args[0], POSTFIX, script=True)}^{{\top}}", POSTFIX, e,
                      sup=True)
 
+    def _print_pi(self, e: Expr, _: list[Piece]) -> Piece:
+        return Piece(r"\pi", ATOM, e)
+
+    def _print_broadcast(self, e: Expr, args: list[Piece]) -> Piece:
+        # a vector repeated over the rows: the outer product 1 b^T of textbooks
+        vector = self.paren(args[0], POSTFIX, script=True)
+        return Piece(rf"\mathbf{{1}} {vector}^{{\top}}", MUL, e, sup=True)
+
     def _print_inv(self, e: Expr, args: list[Piece]) -> Piece:
         return Piece(f"{self.paren(args[0], POSTFIX, script=True)}^{{-1}}", POSTFIX, e,
                      sup=True)

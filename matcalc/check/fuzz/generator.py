@@ -180,7 +180,7 @@ class Generator:
                 sizes = "".join(f", {d}" for d in shape) if record.shaped else ""
                 template = (_written(name, entry) + "("
                             + ", ".join(f"{{{i}}}" for i in range(len(entry.operands)))
-                            + sizes + ")")
+                            + sizes + record.options + ")")
                 options.append((entry.weight, self._production(template, shape, depth,
                                                                entry.operands)))
         return options
