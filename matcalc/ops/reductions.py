@@ -7,11 +7,10 @@ from collections.abc import Callable
 import numpy as np
 
 from matcalc.core.expr import Expr, make
-from matcalc.ops import arith, linalg
+from matcalc.ops import arith, broadcast, linalg
 from matcalc.ops import sympy_arrays as sa
 from matcalc.ops.base import describe, is_zero, require
 from matcalc.ops.kernels import KERNELS
-from matcalc.ops import broadcast
 from matcalc.ops.leaves import const, dim
 from matcalc.ops.record import Call, Fuzz, Op, register
 

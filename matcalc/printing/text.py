@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from matcalc.core.expr import Expr, Number, postorder
-from matcalc.ops.broadcast import BROADCAST
 from matcalc.ops.record import Op
 from matcalc.printing.numbers import finite_decimal, format_number
 from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
@@ -219,7 +218,7 @@ class TextPrinter(Visitor[Piece]):
         In ``X @ W + b`` the sum broadcasts ``b`` again when it is read back (its
         canonical form keeps an operand of the full shape beside a broadcast).
         """
-        return [self.piece(a.args[0]) if a.op == BROADCAST else p
+        return [self.piece(a.args[0]) if a.op == "broadcast" else p
                 for a, p in zip(e.args, pieces, strict=True)]
 
     def _print_broadcast(self, e: Expr, args: list[Piece]) -> Piece:
