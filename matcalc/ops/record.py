@@ -62,24 +62,27 @@ class Op:
     """One kind of node.
 
     ``rebuild(node, operands)`` gives ``node`` with new operands, through the
-    constructor, so canonical forms are kept. ``calls`` are the names the language's
-    call syntax builds this node with (``tr`` and ``trace``; ``dot`` and ``outer`` build
-    matrix products); leaves and infix operators have none. ``numpy(*arrays)`` is the
-    value (``numpy(*arrays, shape=...)`` with ``shaped``); ``code`` the NumPy expression
-    written into generated modules, ``{0}``, ``{1}`` the operands' code and ``{shape}``
-    the result's shape, calling ``helpers`` (functions of :mod:`matcalc.ops.kernels`
-    whose source the module carries); ``stem`` names the module's temporaries. ``text``
-    and ``latex`` are the name the generic call printers use (``None``: the printer has
-    its own method); ``options`` what the text form writes after the operands (``",
-    axis=0"``: one record per axis, so values need no attrs). ``domain`` is what
-    sampling must respect (``invertible``, ``positive``, ``unit``), ``kink`` the branch
-    verify watches near a point (``sign``, ``absmax``, ``argmax``, ``detsign``).
-    ``sympy`` is the value over NumPy object arrays of SymPy entries (the second
-    opinion): ``sympy(node, operands, context)`` with ``operands`` the operands' entries
-    and ``context`` a :class:`matcalc.ops.sympy_arrays.Context` (the sizes of the
-    dimensions and the variables' entries), so that leaves and operators that read their
-    node (``einsum``'s subscripts, ``unvec``'s shape) have one signature with the
-    others; ``fn`` applies its function's ``sympy``.
+    constructor, so canonical forms are kept.  ``calls`` are the names the
+    language's call syntax builds this node with (``tr`` and ``trace``; ``dot``
+    and ``outer`` build matrix products); leaves and infix operators have none.
+    ``numpy(*arrays)`` is the value (``numpy(*arrays, shape=...)`` with
+    ``shaped``); ``code`` the NumPy expression written into
+    generated modules, ``{0}``, ``{1}`` the operands' code and ``{shape}`` the
+    result's shape, calling ``helpers`` (functions of :mod:`matcalc.ops.kernels`
+    whose source the module carries); ``stem`` names the module's temporaries.
+    ``text`` and ``latex`` are the name the generic call printers use (``None``:
+    the printer has its own method).  ``domain`` is what sampling must respect
+    (``invertible``, ``positive``, ``unit``), ``kink`` the branch verify watches
+    near a point (``sign``, ``absmax``, ``argmax``, ``detsign``).  ``sympy`` is
+    the value over NumPy object arrays of SymPy entries (the second opinion):
+    ``sympy(node, operands, context)`` with ``operands`` the operands' entries
+    and ``context`` a :class:`matcalc.ops.sympy_arrays.Context` (the sizes of
+    the dimensions and the variables' entries), so that leaves and operators
+    that read their node (``einsum``'s subscripts, ``unvec``'s shape) have one
+    signature with the others; ``fn`` applies its function's ``sympy``.
+
+    ``options`` is what the text form writes after the operands (``", axis=0"``:
+    one record per axis, so that values and code need no parameter).
     """
 
     name: str
