@@ -134,9 +134,11 @@ def min_(a: Expr, axis: object = None) -> Expr:
     return arith.neg(max_(arith.neg(a), axis))
 
 
-def ismax_axis(a: Expr, ax: int) -> Expr:
-    """1 at the first largest entry of each column (``ax=0``) or row (``ax=1``), else 0."""
-    require(a.ndim == 2, lambda: f"ismax along an axis needs a matrix, not {describe(a)}", 2)
+def ismax_axis(a: Expr, axis: object = None) -> Expr:
+    """1 at the first largest entry (of each column for ``axis=0``, row for 1), else 0."""
+    ax = None if axis is None else axis_of("ismax", a, axis)
+    if ax is None or is_row(a.shape):
+        return reductions.ismax(a) if ax != 0 else ones(a.shape)
     return make(ISMAX_AXIS[ax], (a,), (), a.shape)
 
 
@@ -274,7 +276,8 @@ register(
               Call("mean", mean_axis, keywords=("axis",)),
               Call("softmax", softmax, keywords=("axis",)),
               Call("logsumexp", logsumexp, keywords=("axis",)),
-              Call("norm", norm, keywords=("ord",))),
+              Call("norm", norm, keywords=("ord",)),
+              Call("ismax", ismax_axis, keywords=("axis",))),
        fuzz=(Fuzz(0.5, "scalar", ("any",)),)),
     *_axis_records(0), *_axis_records(1),
 )

@@ -70,8 +70,9 @@ def _mismatch(what: str, full: Expr, e: Expr) -> str:
     text = (f"cannot {what} {describe(full)} and {describe(e)}: a vector is applied to "
             f"every row of a matrix, so its length must be the number of columns, {n}")
     if dims_equal(length, m):
+        column = e if e.ndim == 1 else matrix.transpose(e)
         text += (f"; to apply it to every column write {full} {_SYMBOL.get(what, '+')} "
-                 f"outer({e}, ones({n})), or transpose the matrix")
+                 f"outer({column}, ones({n})), or transpose the matrix")
     return text
 
 

@@ -125,7 +125,7 @@ register(
        sympy=sa.unary(sa.logsumexp)),
     Op(ISMAX, 1, rebuild=lambda node, args: ismax(args[0]), numpy=KERNELS["_ismax"],
        code="_ismax({0})", helpers=("_ismax",), stem="ismax", text="ismax",
-       latex=r"\operatorname{ismax}", kink="argmax", calls=(Call("ismax", ismax),),
+       latex=r"\operatorname{ismax}", kink="argmax",
        sympy=sa.unary(sa.ismax),
        fuzz=(Fuzz(0.5, "vector", ("vector",)), Fuzz(0.3, "matrix", ("matrix",)))),
 )
