@@ -24,7 +24,8 @@ from _common import Check, Derivative, Example, mc, report_text, variables_text 
 
 # the scripts, in the order of SPEC section 8
 SCRIPTS = ["least_squares", "linear_regression", "logistic_regression", "single_layer",
-           "network", "gaussian_nll", "quadratic", "scalar_rules", "chain_rule"]
+           "network", "gaussian_nll", "quadratic", "batch_layer", "gaussian_mle",
+           "softmax_regression", "scalar_rules", "chain_rule"]
 
 KATEX = "https://cdn.jsdelivr.net/npm/katex@0/dist"
 

@@ -81,7 +81,7 @@ PARSE_ERRORS = [
     ("foo(x)", 0, "unknown function 'foo'"),
     ("f(x) + g(y)", 0, "unknown function 'f'"),
     ("exp(x, y)", 0, "exp takes 1 argument, got 2"),
-    ("norm()", 0, "norm takes 1 argument, got 0"),
+    ("norm()", 0, "norm takes 1 or 2 arguments, got 0"),
     ("dot(x)", 0, "dot takes 2 arguments, got 1"),
     ("outer(x, y, z)", 0, "outer takes 2 arguments, got 3"),
     ("eye()", 0, "eye takes 1 argument"),
