@@ -127,7 +127,10 @@ def test_parse_errors_point_at_the_problem(text: str, column: int, words: str) -
 SHAPE_ERRORS = [
     ("x + y where x: vector(n), y: vector(m)", "+", "cannot add x (n) and y (m)"),
     ("A - B where A: matrix(m, n), B: matrix(n, m)", "-", "shapes differ"),
-    ("x * A where x: vector(n), A: matrix(n, n)", "*", "shapes differ"),
+    # a vector broadcasts over the rows of a matrix (X @ W + b), but only along them
+    ("x * A where x: vector(n), A: matrix(n, m)", "*", "a vector is applied to every row"),
+    ("A - B * c where A: matrix(m, n), B: matrix(m, n), c: vector(m)", "*",
+     "to apply it to every column write B * outer(c, ones(n))"),
     ("x / y where x: vector(n), y: vector(m)", "/", "cannot divide"),
     ("A @ B where A: matrix(m, n), B: matrix(m, n)", "@", "inner dimensions n and m differ"),
     ("s @ x where s: scalar", "@", "use * instead"),

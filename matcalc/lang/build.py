@@ -16,7 +16,7 @@ from matcalc.core.dims import Dim, Shape, product_dim
 from matcalc.core.errors import MatcalcError, ParseError, ShapeError
 from matcalc.core.expr import Expr
 from matcalc.lang.parser import CHAINS, Parsed, Raw
-from matcalc.lang.scope import Scope
+from matcalc.lang.scope import Scope, walk
 from matcalc.lang.surface import (
     CALLS,
     DIM_FUNCTIONS,
@@ -167,8 +167,10 @@ class ExprBuilder:
         run = "mul"  # the kind of the current run of factors: "mul" (* and /) or "matmul"
         factors = [args[0]]
         shape = args[0].shape  # of the product so far
-        for n, e in zip(spine, args[1:], strict=True):
+        for k, (n, e) in enumerate(zip(spine, args[1:], strict=True)):
             kind = "matmul" if n.kind == "matmul" else "mul"
+            if kind == "mul":
+                self._coefficient(n, shape, e.shape)
             if kind != run and len(factors) > 1:
                 factors = [_product(run, factors)]
             run = kind
@@ -186,6 +188,39 @@ class ExprBuilder:
                 self._step_error(n, _product(run, factors), e)
             factors.append(c.div(c.const(1), e) if n.kind == "div" else e)
         return _product(run, factors)
+
+    def _coefficient(self, n: Raw, left: Shape, right: Shape) -> None:
+        """In ``s * A`` and ``X / c`` an undeclared name is a scalar, not a broadcast vector.
+
+        A vector broadcasts over the rows of a matrix in a product only when it is
+        declared (or is not a bare name): a bare undeclared name is blamed, so that
+        inference makes it the scalar the convention says it is.  In a sum
+        (``X @ W + b``) it stays a vector.
+        """
+        for index, raw, mine, other in ((1, n.children[1], right, left),
+                                        (0, n.children[0], left, right)):
+            name = self._lone_name(raw)
+            if name is not None and len(mine) == 1 and len(other) == 2 and other[0] != 1:
+                error = ShapeError(f"{name} multiplies a matrix elementwise: here it is "
+                                   "a scalar", suspects=((index, 0),))
+                error.at(self.text, n.pos)
+                raise Blame(error, n.children)
+
+    def _lone_name(self, raw: Raw) -> str | None:
+        """The undeclared name of ``raw`` if it is that name with numbers only (``2*s``)."""
+        names = set()
+        for r in walk(raw):
+            if r.kind == "name":
+                names.add(r.value)
+            elif r.kind not in ("number", "mul", "div", "neg", "add", "sub"):
+                return None
+        if len(names) != 1:
+            return None
+        (name,) = names
+        scope = self.scope
+        if name in scope.declared or name in scope.definitions or not scope.is_variable(name):
+            return None
+        return str(name)
 
     def _step_error(self, n: Raw, left: Expr, right: Expr) -> None:
         """Build the pair ``left <op> right`` of chain node ``n`` to raise its shape error."""
