@@ -259,7 +259,7 @@ ERRORS = [
     ("A + c where A: matrix(m, n), c: vector(m)", ShapeError, "outer(c, ones(n))"),
     ("A * c' where A: matrix(m, n), c: vector(m)", ShapeError, "number of columns"),
     ("softmax(Z) where Z: matrix(m, n)", ShapeError, "softmax(Z, axis=1)"),
-    ("logsumexp(Z)", ShapeError, "needs an axis"),
+    ("logsumexp(Z) where Z: matrix(m, n)", ShapeError, "needs an axis"),
     ("sum(x, axis=1) where x: vector(n)", ShapeError, "its only axis is 0"),
     ("sum(X, axis=2)", ShapeError, "axes 0 (its rows) and 1 (its columns)"),
     ("max(X, axis=0.5)", ShapeError, "0 or 1"),
@@ -268,7 +268,7 @@ ERRORS = [
     ("sum(X, 0, axis=1)", ParseError, "given twice"),
     ("tr(X, axis=0)", ParseError, "takes no keyword arguments"),
     ("norm(x, 0.5)", ShapeError, "p >= 1 or inf"),
-    ("norm(X, 3)", ShapeError, "3-norm of a vector"),
+    ("norm(X, 3) where X: matrix(m, n)", ShapeError, "3-norm of a vector"),
     ("x + inf", ParseError, "norm(x, inf)"),
 ]
 

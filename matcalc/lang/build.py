@@ -167,7 +167,7 @@ class ExprBuilder:
         run = "mul"  # the kind of the current run of factors: "mul" (* and /) or "matmul"
         factors = [args[0]]
         shape = args[0].shape  # of the product so far
-        for k, (n, e) in enumerate(zip(spine, args[1:], strict=True)):
+        for n, e in zip(spine, args[1:], strict=True):
             kind = "matmul" if n.kind == "matmul" else "mul"
             if kind == "mul":
                 self._coefficient(n, shape, e.shape)
@@ -304,7 +304,8 @@ class ExprBuilder:
     def _options(self, r: Raw, call: Call) -> dict[str, object]:
         """The options of call ``r`` after its operands, by position or keyword."""
         positional = [k for k in r.children if k.kind != "keyword"]
-        self._arity(r, call.arity, call.arity + len(call.keywords))
+        if not call.arity <= len(positional) <= call.arity + len(call.keywords):
+            self._arity(r, call.arity, call.arity + len(call.keywords))
         options = {name: self._option(k, name, r.value)
                    for name, k in zip(call.keywords, positional[call.arity:], strict=False)}
         for k in r.children:
