@@ -389,6 +389,12 @@ class Generator:
                                         g((n, k), d)))(j())),
             (0.5, lambda: node('einsum("ii->i", {0})', sh, g((n, n), d))),
             (0.3, lambda: Node(f"ones({n})", [], sh, leaf=True)),
+            # reductions along an axis of a matrix (issue 12)
+            *[(0.4 if self.ok(f"{kind}_axis{axis}") else 0,
+               (lambda kind, axis: lambda: (lambda k: node(
+                   f"{kind}({{0}}, axis={axis})", sh,
+                   g((k, n) if axis == 0 else (n, k), d)))(j()))(kind, axis))
+              for kind in ("sum", "max", "logsumexp") for axis in (0, 1)],
         ] + self.from_records("vector", sh, depth)
         return self.pick(options)
 
@@ -430,6 +436,11 @@ class Generator:
             (0.5, lambda: node('einsum("i,j->ij", {0}, {1})', sh, g((p,), d), g((q,), d))),
             (0.3, lambda: Node(f"ones({p}, {q})", [], sh, leaf=True)),
             (0.2, lambda: Node(f"zeros({p}, {q})", [], sh, leaf=True)),
+            # a vector broadcast over the rows, as in X @ W + b
+            (1 if self.ok("broadcast") else 0,
+             lambda: node("({0} + {1})", sh, g(sh, d), g((q,), d))),
+            (0.5 if self.ok("broadcast") else 0,
+             lambda: node("({0} - ({1})')", sh, g(sh, d), g((q,), d))),
         ] + self.from_records("matrix", sh, depth)
         if (p, q) == ("m", "n"):
             options += self.from_records("matrix-mn", sh, depth)
