@@ -389,11 +389,7 @@ class Generator:
                                         g((n, k), d)))(j())),
             (0.5, lambda: node('einsum("ii->i", {0})', sh, g((n, n), d))),
             (0.3, lambda: Node(f"ones({n})", [], sh, leaf=True)),
-            # reductions along an axis of a matrix (issue 12)
-            *[(0.4 if self.ok(f"{kind}_axis{axis}") else 0,
-               (lambda kind, axis: lambda: (lambda k: node(
-                   f"{kind}({{0}}, axis={axis})", sh,
-                   g((k, n) if axis == 0 else (n, k), d)))(j()))(kind, axis))
+            *[(0.4 if self.ok(f"{kind}_axis{axis}") else 0, self._along(kind, axis, n, d))
               for kind in ("sum", "max", "logsumexp") for axis in (0, 1)],
         ] + self.from_records("vector", sh, depth)
         return self.pick(options)
@@ -413,6 +409,14 @@ class Generator:
             (1, lambda: node("({0} * {1})", sh, g(sh, d), g(sh, d))),
             (1, lambda: node(f"{self.function(fns)}({{0}})", sh, g(sh, d))),
         ])
+
+    def _along(self, kind: str, axis: int, n: Any, depth: int) -> Callable[[], Node]:
+        """A reduction along an axis of a matrix giving a vector of length ``n``."""
+        def make() -> Node:
+            k = self.r.choice(DIMS)
+            return node(f"{kind}({{0}}, axis={axis})", (n,),
+                        self.gen((k, n) if axis == 0 else (n, k), depth))
+        return make
 
     def matrix(self, p: Any, q: Any, depth: int) -> Node:
         r = self.r
