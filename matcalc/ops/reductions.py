@@ -32,12 +32,15 @@ def sum_(a: Expr) -> Expr:
         return sum_(a.args[0])
     if a.op == linalg.DIAGPART:
         return linalg.trace(a.args[0])
+    if a.op == SOFTMAX:  # probabilities sum to one
+        return const(1)
     if a.op == broadcast.BROADCAST:  # m copies of the vector b: m * sum(b)
         return arith.mul(_rows(a), sum_(a.args[0]))
     return make("sum", (a,), (), ())
 
 
 def _rows(a: Expr) -> Expr:
+    """The length of ``a``'s first axis, as a scalar."""
     rows = a.shape[0]
     if isinstance(rows, int):
         return const(rows)
@@ -57,7 +60,10 @@ def mean(a: Expr) -> Expr:
         return const(0)
     if a.op == "ones":
         return const(1)
+    if a.op == SOFTMAX:  # probabilities sum to one: their mean is 1 / n
+        return arith.div(const(1), _rows(a))
     return make(MEAN, (a,), (), ())
+
 
 
 def _entrywise_norm(kind: str, a: Expr) -> Expr:
