@@ -29,8 +29,8 @@ from matcalc.printing.mathml import MATHML_CSS, to_mathml  # noqa: E402
 
 # the scripts, in the order of SPEC section 8
 SCRIPTS = ["least_squares", "linear_regression", "logistic_regression", "single_layer",
-           "network", "gaussian_nll", "quadratic", "scalar_rules", "chain_rule",
-           "check_derivation"]
+           "network", "gaussian_nll", "quadratic", "batch_layer", "gaussian_mle",
+           "softmax_regression", "scalar_rules", "chain_rule", "check_derivation"]
 
 HEAD = f"""<!DOCTYPE html>
 <html lang="en">

@@ -81,7 +81,7 @@ PARSE_ERRORS = [
     ("foo(x)", 0, "unknown function 'foo'"),
     ("f(x) + g(y)", 0, "unknown function 'f'"),
     ("exp(x, y)", 0, "exp takes 1 argument, got 2"),
-    ("norm()", 0, "norm takes 1 argument, got 0"),
+    ("norm()", 0, "norm takes 1 or 2 arguments, got 0"),
     ("dot(x)", 0, "dot takes 2 arguments, got 1"),
     ("outer(x, y, z)", 0, "outer takes 2 arguments, got 3"),
     ("eye()", 0, "eye takes 1 argument"),
@@ -127,7 +127,10 @@ def test_parse_errors_point_at_the_problem(text: str, column: int, words: str) -
 SHAPE_ERRORS = [
     ("x + y where x: vector(n), y: vector(m)", "+", "cannot add x (n) and y (m)"),
     ("A - B where A: matrix(m, n), B: matrix(n, m)", "-", "shapes differ"),
-    ("x * A where x: vector(n), A: matrix(n, n)", "*", "shapes differ"),
+    # a vector broadcasts over the rows of a matrix (X @ W + b), but only along them
+    ("x * A where x: vector(n), A: matrix(n, m)", "*", "a vector is applied to every row"),
+    ("A - B * c where A: matrix(m, n), B: matrix(m, n), c: vector(m)", "*",
+     "to apply it to every column write B * outer(c, ones(n))"),
     ("x / y where x: vector(n), y: vector(m)", "/", "cannot divide"),
     ("A @ B where A: matrix(m, n), B: matrix(m, n)", "@", "inner dimensions n and m differ"),
     ("s @ x where s: scalar", "@", "use * instead"),

@@ -71,6 +71,19 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
         ("∂f/∂x", "2 * A @ x"),  # A symmetric
         ("∂²f/∂x²", "2 * A"),
     ],
+    # over a batch (issue 12): the bias b is broadcast over the rows, so its gradient sums
+    # the rows of the gradient by X @ W + b
+    "batch_layer": [
+        ("∂f/∂W", "X.T @ ((tanh(X @ W + b) - Y) * (1 - tanh(X @ W + b)^2))"),
+        ("∂f/∂b", "sum((tanh(X @ W + b) - Y) * (1 - tanh(X @ W + b)^2), axis=0)"),
+    ],
+    "gaussian_mle": [
+        ("∂f/∂W", "X.T @ (X @ W - Y)"),
+    ],
+    "softmax_regression": [
+        ("∂f/∂W", "X.T @ (diag(Y @ ones(k)) @ softmax(X @ W + b, axis=1) - Y) / n"),
+        ("∂f/∂b", "sum(diag(Y @ ones(k)) @ softmax(X @ W + b, axis=1) - Y, axis=0) / n"),
+    ],
     "scalar_rules": [
         ("∂f/∂x", "n * x^(n - 1)"),
         ("∂f/∂x", "cos(x)"),
@@ -100,6 +113,8 @@ EXPECTED_LINES: dict[str, list[str]] = {
                           "Hessian  [pass]",
                           "makes the gradient zero  [pass]"],
     "single_layer": ["shape      : m×(m×n)", "shape      : m×m"],
+    "batch_layer": ["shape      : k", "broadcast rule: a vector added to every row gets the "
+                    "sum of the rows"],
     "quadratic": ["a* = ((A + A.T) @ x).T @ (A + A.T) @ x / "
                   "(((A + A.T) @ x).T @ (A + A.T) @ (A + A.T) @ x)",
                   "minimises f along -g  [pass]"],

@@ -62,6 +62,20 @@ ROWS: list[tuple[str, str, str]] = [
     ("vec", "sum(vec(A) * v)", "A"),
     ("unvec", "sum(unvec(v, m, n) @ x)", "v"),
     ("reshape", "sum(reshape(A, n, m) @ u)", "A"),
+    # issue 12: broadcasting, reductions along an axis, row-wise softmax, pi
+    ("broadcast", "sum(tanh(A + x)^2) + sum(A * x)", "x"),
+    ("max", "max(A @ x) + max(A)", "x"),
+    ("sum_axis0", "sum(A, axis=0) @ x + sum(A^2, 0) @ x", "A"),
+    ("sum_axis1", "sum(A^2, axis=1) @ u", "A"),
+    ("max_axis0", "max(A, axis=0) @ x", "A"),
+    ("max_axis1", "max(A * x', axis=1) @ u", "A"),
+    ("ismax_axis0", "sum(ismax(A, axis=0) * A^2)", "A"),
+    ("ismax_axis1", "sum(ismax(A, axis=1) * A^2)", "A"),
+    ("softmax_axis0", "sum(softmax(A, axis=0) * A)", "A"),
+    ("softmax_axis1", "sum(softmax(A, axis=1) * A)", "A"),
+    ("logsumexp_axis0", "logsumexp(A, axis=0) @ x", "A"),
+    ("logsumexp_axis1", "logsumexp(A, axis=1) @ u", "A"),
+    ("pi", "pi * sum(x^2)", "x"),
     *[(f"fn {name}", f"sum({name}(x))", "x") for name in (
         "exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sqrt", "abs", "sigmoid",
         "softplus", "relu")],
@@ -150,7 +164,8 @@ def test_derivation_names_the_rule(what: str, text_: str, wrt: str) -> None:
     assert rules, "a derivation has at least one step"
     # a leaf is where the chain rule stops (no step of its own); mul and pow name their
     # rule from the operands (product, constant multiple, power, quotient rules)
-    if op in OPS and not OPS[op].leaf and op not in ("mul", "pow"):
+    # (pi is a number: no step of a derivation depends on it)
+    if op in OPS and not OPS[op].leaf and op not in ("mul", "pow", "pi"):
         expected = f"chain rule through {what.split()[1]}" if op == "fn" else RULE_NAMES[op]
         assert expected in rules, rules
 

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from matcalc.algebra.contraction import Operand, Product
 
 
+ELEMENTWISE = ("add", "mul", "pow", "fn")  # the node kinds a transpose goes into
+
+
 def translate(p: Product, comp: list[int]) -> tuple[Expr, list[str]] | None:
     """A component as (expression, its free labels), or None if it has no matrix form."""
     ops = [p.operands[i] for i in comp]
@@ -52,6 +55,11 @@ def translate(p: Product, comp: list[int]) -> tuple[Expr, list[str]] | None:
         vs = vectors.get(lab)
         return c.mul(*vs) if vs else None
 
+    if (len(edges) == 1 and not vectors and len(free) == 1 and free[0] == edges[0][2]
+            and edges[0][0].op in ELEMENTWISE):
+        # the sum over the rows of an elementwise expression (a broadcast's adjoint):
+        # sum(E, axis=0) rather than E' @ ones(m), whose transpose would go into E
+        return c.sum_axis(edges[0][0], 0), free
     ends = [lab for lab in labels if degree.get(lab, 0) == 1]
     if not ends:  # a cycle: a trace
         if free:

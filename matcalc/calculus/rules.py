@@ -22,7 +22,9 @@ from matcalc.algebra.contraction import Label, contract
 from matcalc.core.dims import Shape
 from matcalc.core.errors import DiffError
 from matcalc.core.expr import Expr
+from matcalc.ops import axes
 from matcalc.ops import construct as c
+from matcalc.ops.constants import PI
 from matcalc.ops.functions import derivative_of
 
 
@@ -130,6 +132,77 @@ def _exponent_factor(node: Expr) -> Expr:
 def grad_fn(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # chain rule through an elementwise function: d f(u) = f'(u) ⊙ du
     return ctx.elementwise(node, node.args[0], G, derivative_of(node.attrs[0], node.args[0]))
+
+
+@defvjp("broadcast", name="broadcast rule: a vector added to every row gets the sum of "
+         "the rows")
+def grad_broadcast(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # (1 b')_ij = b_j: the adjoint of b sums the adjoint over the rows, G' 1
+    # (NumPy's broadcasting rule, as in Giles' treatment of broadcast sums)
+    row, col = ctx.labels(node.shape)
+    return ctx.pull(node.args[0], (col,), (G, ctx.batch + (row, col)))
+
+
+# ----------------------------------------------------------------------------------------
+# along one axis: axis 0 runs over the rows (index i), axis 1 over the columns (j)
+
+
+def _axis_labels(node: Expr, ctx: Ctx) -> tuple[str, str, str]:
+    """The labels (i, j) of the matrix operand and the one its result keeps."""
+    i, j = f"a{next(ctx._fresh)}", f"a{next(ctx._fresh)}"
+    return i, j, (j if node.op.endswith("0") else i)
+
+
+@defvjp(*axes.SUM_AXIS, name="sum along an axis: d sum(X, axis=k) = sum(dX, axis=k)")
+def grad_sum_axis(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # each entry of the result sums one column (row): its adjoint is repeated along it
+    x = node.args[0]
+    r, col, kept = _axis_labels(node, ctx)
+    summed = r if kept == col else col
+    size = x.shape[0] if summed == r else x.shape[1]
+    return ctx.pull(x, (r, col), (G, ctx.batch + (kept,)), (c.ones((size,)), (summed,)))
+
+
+@defvjp("max", name="max rule: d max(X) = dX_k at the (unique) largest entry")
+def grad_max(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # the largest entry moves with itself where it is unique: gradient ismax(X)
+    x = node.args[0]
+    return _whole(node, G, ctx, x, c.ismax(x))
+
+
+@defvjp(*axes.MAX_AXIS,
+        name="max along an axis: d max(X, axis=k) = dX at each column's (row's) largest entry")
+def grad_max_axis(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    x = node.args[0]
+    r, col, kept = _axis_labels(node, ctx)
+    where = axes.ismax_axis(x, 0 if kept == col else 1)
+    return ctx.pull(x, (r, col), (G, ctx.batch + (kept,)), (where, (r, col)))
+
+
+@defvjp(*axes.LOGSUMEXP_AXIS,
+        name="log-sum-exp along an axis: d logsumexp(Z, axis=1) = rowwise softmax(Z) * dZ")
+def grad_logsumexp_axis(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    x = node.args[0]
+    r, col, kept = _axis_labels(node, ctx)
+    s = axes.softmax(x, 0 if kept == col else 1)
+    return ctx.pull(x, (r, col), (G, ctx.batch + (kept,)), (s, (r, col)))
+
+
+@defvjp(*axes.SOFTMAX_AXIS,
+        name="softmax along an axis: d softmax(z) = (diag(s) - s s') dz for each row (column)")
+def grad_softmax_axis(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
+    # for each row (column) s of S: the vector softmax rule, G ⊙ S - S ⊙ (the row sums
+    # of G ⊙ S repeated along the row)
+    x = node.args[0]
+    r, col, kept = _axis_labels(node, ctx)
+    other = f"a{next(ctx._fresh)}"
+    direct = ctx.pull(x, (r, col), (G, ctx.batch + (r, col)), (node, (r, col)))
+    size = x.shape[1 - (0 if kept == col else 1)]
+    weights = contract(ctx.batch + (kept,), ctx.batch_shape + (size,),
+                       (G, ctx.batch + (r, col)), (node, (r, col)))
+    target = (other, col) if kept == col else (r, other)
+    cross = ctx.pull(x, target, (weights, ctx.batch + (kept,)), (node, target))
+    return c.sub(direct, cross)
 
 
 # ----------------------------------------------------------------------------------------
@@ -323,7 +396,8 @@ def grad_softmax(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     return c.sub(direct, cross)
 
 
-@defvjp("ismax", "zeros", "ones", "eye", "const", "dim", name="piecewise constant")
+@defvjp("ismax", *axes.ISMAX_AXIS, "zeros", "ones", "eye", "const", "dim", PI,
+        name="piecewise constant")
 def grad_zero(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # piecewise constant: derivative zero where it is defined
     return c.zeros(ctx.batch_shape + node.args[i].shape)

@@ -207,6 +207,8 @@ class Plan:
                 out.append(int(np.argmax(np.abs(a))) if a.size else -1)
             elif how == "argmax":
                 out.append(int(np.argmax(a)) if a.size else -1)
+                if a.ndim == 2 and a.size:  # max along an axis: each column's and row's
+                    out.append(np.argmax(a, axis=0).tobytes() + np.argmax(a, axis=1).tobytes())
             elif how == "detsign":
                 with np.errstate(all="ignore"):
                     out.append(float(np.sign(np.linalg.det(a))) if np.all(np.isfinite(a))

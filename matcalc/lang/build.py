@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Protocol
 
 from matcalc.algebra.contraction import build_einsum
-from matcalc.core.dims import Dim, Shape, product_dim, shapes_equal
+from matcalc.core.dims import Dim, Shape, product_dim
 from matcalc.core.errors import MatcalcError, ParseError, ShapeError
 from matcalc.core.expr import Expr
 from matcalc.lang.parser import CHAINS, Parsed, Raw
-from matcalc.lang.scope import Scope
+from matcalc.lang.scope import Scope, walk
 from matcalc.lang.surface import (
     CALLS,
     DIM_FUNCTIONS,
@@ -27,6 +27,7 @@ from matcalc.lang.surface import (
     is_elementwise,
 )
 from matcalc.ops import construct as c
+from matcalc.ops.record import Call
 
 
 class Blame(Exception):
@@ -115,6 +116,10 @@ class ExprBuilder:
         if r.kind in CHAINS:  # a + b - c + ...: the operands, not the partial sums
             spine = _spine(r)
             return [spine[0].children[0]] + [n.children[1] for n in spine]
+        if r.kind == "call":  # options (axis=0, a norm's order) are read, not built
+            call = CALLS.get(r.value)
+            operands = [k for k in r.children if k.kind != "keyword"]
+            return operands[:call.arity] if call is not None and call.keywords else operands
         return r.children
 
     def _operands(self, r: Raw) -> list[Raw]:
@@ -154,7 +159,7 @@ class ExprBuilder:
             first = args[0] if args[0].shape else None
             terms = [args[0]]
             for n, e in zip(spine, args[1:], strict=True):
-                if e.shape and first is not None and not shapes_equal(first.shape, e.shape):
+                if e.shape and first is not None and c.fits(first.shape, e.shape) is None:
                     self._step_error(n, c.add(*terms), e)
                 first = first or (e if e.shape else None)
                 terms.append(e if n.kind == "add" else c.neg(e))
@@ -164,6 +169,8 @@ class ExprBuilder:
         shape = args[0].shape  # of the product so far
         for n, e in zip(spine, args[1:], strict=True):
             kind = "matmul" if n.kind == "matmul" else "mul"
+            if kind == "mul":
+                self._coefficient(n, shape, e.shape)
             if kind != run and len(factors) > 1:
                 factors = [_product(run, factors)]
             run = kind
@@ -173,15 +180,47 @@ class ExprBuilder:
                     # error is not kept, _step_error raises the pair's.  The partial
                     # product is not built, a shape stands for it.
                     shape = c.matmul_shape(shape, e.shape, c.ShapeOnly(shape), e)
-                elif (n.kind == "div" and c.is_zero(e)) or (
-                        shape and e.shape and not shapes_equal(shape, e.shape)):
+                elif (n.kind == "div" and c.is_zero(e)) or c.fits(shape, e.shape) is None:
                     raise ShapeError("")
-                else:
-                    shape = shape or e.shape
+                else:  # scalars and vectors broadcast (X @ W + b)
+                    shape = c.fits(shape, e.shape) or ()
             except ShapeError:
                 self._step_error(n, _product(run, factors), e)
             factors.append(c.div(c.const(1), e) if n.kind == "div" else e)
         return _product(run, factors)
+
+    def _coefficient(self, n: Raw, left: Shape, right: Shape) -> None:
+        """In ``s * A`` and ``X / c`` an undeclared name is a scalar, not a broadcast vector.
+
+        A vector broadcasts over the rows of a matrix in a product only when it is
+        declared (or is not a bare name): a bare undeclared name is blamed, so that
+        inference makes it the scalar the convention says it is.  In a sum
+        (``X @ W + b``) it stays a vector.
+        """
+        for index, raw, mine, other in ((1, n.children[1], right, left),
+                                        (0, n.children[0], left, right)):
+            name = self._lone_name(raw)
+            if name is not None and len(mine) == 1 and len(other) == 2 and other[0] != 1:
+                error = ShapeError(f"{name} multiplies a matrix elementwise: here it is "
+                                   "a scalar", suspects=((index, 0),))
+                error.at(self.text, n.pos)
+                raise Blame(error, n.children)
+
+    def _lone_name(self, raw: Raw) -> str | None:
+        """The undeclared name of ``raw`` if it is that name with numbers only (``2*s``)."""
+        names = set()
+        for r in walk(raw):
+            if r.kind == "name":
+                names.add(r.value)
+            elif r.kind not in ("number", "mul", "div", "neg", "add", "sub"):
+                return None
+        if len(names) != 1:
+            return None
+        (name,) = names
+        scope = self.scope
+        if name in scope.declared or name in scope.definitions or not scope.is_variable(name):
+            return None
+        return str(name)
 
     def _step_error(self, n: Raw, left: Expr, right: Expr) -> None:
         """Build the pair ``left <op> right`` of chain node ``n`` to raise its shape error."""
@@ -205,6 +244,11 @@ class ExprBuilder:
                              "as in: A @ x where A: matrix(m, n)", self.text, r.pos)
         if name in RESERVED or is_elementwise(name):
             raise ParseError(f"{name} is a function; call it as {name}(...)", self.text, r.pos)
+        if name == "pi" and not self.scope.is_variable(name):
+            return c.pi()
+        if name == "inf" and not self.scope.is_variable(name):
+            raise ParseError("inf is only the order of a norm, as in norm(x, inf); declare it "
+                             "(where inf: scalar) to use the name otherwise", self.text, r.pos)
         if not self.scope.is_variable(name):
             return c.dim(name)
         decl = self.scope.declared.get(name)
@@ -243,6 +287,12 @@ class ExprBuilder:
         if any(a.kind == "string" for a in r.children):
             raise ParseError(f"{name} takes no string arguments", self.text, r.pos)
         call = CALLS.get(name)
+        if call is not None and call.keywords:
+            return call.build(*args, **self._options(r, call))
+        keyword = next((k for k in r.children if k.kind == "keyword"), None)
+        if keyword is not None:
+            raise ParseError(f"{name} takes no keyword arguments ({keyword.value}=)", self.text,
+                             keyword.pos)
         if call is not None:
             self._arity(r, call.arity, call.arity)
             return call.build(*args)
@@ -250,6 +300,38 @@ class ExprBuilder:
             self._arity(r, 1, 1)
             return elementwise(name, args[0])
         raise ParseError(f"unknown function {name!r}", self.text, r.pos)
+
+    def _options(self, r: Raw, call: Call) -> dict[str, object]:
+        """The options of call ``r`` after its operands, by position or keyword."""
+        positional = [k for k in r.children if k.kind != "keyword"]
+        if not call.arity <= len(positional) <= call.arity + len(call.keywords):
+            self._arity(r, call.arity, call.arity + len(call.keywords))
+        options = {name: self._option(k, name, r.value)
+                   for name, k in zip(call.keywords, positional[call.arity:], strict=False)}
+        for k in r.children:
+            if k.kind != "keyword":
+                continue
+            if k.value not in call.keywords:
+                accepted = ", ".join(f"{w}=" for w in call.keywords)
+                raise ParseError(f"{r.value} takes the keyword {accepted} , not {k.value}=",
+                                 self.text, k.pos)
+            if k.value in options:
+                raise ParseError(f"{r.value}'s {k.value} is given twice", self.text, k.pos)
+            options[k.value] = self._option(k.children[0], k.value, r.value)
+        return options
+
+    def _option(self, a: Raw, keyword: str, name: str) -> object:
+        """An option's value: a number (an int where it is whole), or ``"inf"``."""
+        negative = a.kind == "neg"
+        if negative:
+            a = a.children[0]
+        if a.kind == "number":
+            value = c.number(a.value)
+            return -value if negative else value
+        if a.kind == "name" and a.value == "inf" and not negative:
+            return "inf"
+        what = "a number or inf" if keyword == "ord" else "a whole number: 0 or 1"
+        raise ParseError(f"{name}'s {keyword} is {what}, written out", self.text, a.pos)
 
     def _arity(self, r: Raw, lo: int, hi: int) -> None:
         n = len(r.children)

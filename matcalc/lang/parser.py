@@ -318,4 +318,6 @@ def _tree_raw(tree: Tree[Token], kids: list[Raw], text: str) -> Raw:
         return Raw("neg", kids, None, pos)
     if kind == "unary":  # unary plus
         return kids[-1]
+    if kind == "keyword":  # axis=0 in a call: the value, named by the keyword
+        return Raw("keyword", kids[1:], kids[0].value, kids[0].pos)
     raise ParseError(f"internal: unknown syntax node {kind!r}", text, pos)

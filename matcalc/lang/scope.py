@@ -67,4 +67,6 @@ class Scope:
             return False
         if name in self.declared:
             return True
+        if name in ("pi", "inf"):  # the number π and a norm's order, unless declared
+            return False
         return name not in self.dim_names

@@ -4,10 +4,23 @@ Importing this package fills the registry (:mod:`matcalc.ops.record`) with
 every built-in operator and function.
 """
 
-from matcalc.ops import arith, functions, leaves, linalg, matrix, reductions, reshaping
+from matcalc.ops import (
+    arith,
+    axes,
+    broadcast,
+    constants,
+    functions,
+    leaves,
+    linalg,
+    matrix,
+    reductions,
+    reshaping,
+)
 from matcalc.ops.record import FUNCTIONS, OPS, Call, Function, Fuzz, Op, calls, function, op
 
 __all__ = [
-    "FUNCTIONS", "OPS", "Call", "Function", "Fuzz", "Op", "arith", "calls", "function",
+    "FUNCTIONS", "OPS", "Call", "Function", "Fuzz", "Op", "arith", "axes", "broadcast", "calls",
+    "constants",
+    "function",
     "functions", "leaves", "linalg", "matrix", "op", "reductions", "reshaping",
 ]

@@ -1,4 +1,7 @@
-"""Sums, products, powers: elementwise arithmetic with broadcasting of scalars.
+"""Sums, products, powers: elementwise arithmetic with broadcasting.
+
+Scalars broadcast over anything, and a vector over the rows of a matrix
+(:mod:`matcalc.ops.broadcast`: ``X @ W + b``).
 
 Canonical forms: sums and products are flat and n-ary, like terms are collected
 (``A@x + A@x`` → ``2 * A @ x``), numbers are folded, ``0*`` and ``1*`` vanish;
@@ -12,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from matcalc.core.dims import shapes_equal
 from matcalc.core.errors import ShapeError
 from matcalc.core.expr import Expr, Number, make
+from matcalc.ops import broadcast as bc
 from matcalc.ops import linalg
 from matcalc.ops import sympy_arrays as sa
-from matcalc.ops.base import MAX_DIGITS, broadcast_shape, describe, is_zero, number
+from matcalc.ops.base import MAX_DIGITS, describe, is_zero, number
 from matcalc.ops.leaves import const, ones, zeros
 from matcalc.ops.record import Op, register
 
@@ -41,7 +44,11 @@ def split_coefficient(e: Expr) -> tuple[Number, Expr | None]:
 
 
 def add(*terms: Expr) -> Expr:
-    shape = broadcast_shape("add", terms)
+    shape = bc.elementwise_shape("add", terms)
+    gathered = bc.gather(terms, shape, add, "add")
+    if isinstance(gathered, Expr):
+        return gathered
+    terms = tuple(gathered)
     flat: list[Expr] = []
     stack = list(reversed(terms))
     while stack:
@@ -150,7 +157,11 @@ def _base_exponent(e: Expr) -> tuple[Expr, Number | None]:
 
 
 def mul(*factors: Expr) -> Expr:
-    shape = broadcast_shape("multiply", factors)
+    shape = bc.elementwise_shape("multiply", factors)
+    gathered = bc.gather(factors, shape, mul, "mul")
+    if isinstance(gathered, Expr):
+        return gathered
+    factors = tuple(gathered)
     flat: list[Expr] = []
     stack = list(reversed(factors))
     while stack:
@@ -217,12 +228,8 @@ def div(a: Expr, b: Expr) -> Expr:
     if b.op == "const":
         if b.attrs[0] == 0:
             raise ShapeError(f"division of {describe(a)} by zero")
-        broadcast_shape("divide", (a, b))
         return mul(a, const(Fraction(1) / b.attrs[0]))
-    if b.shape and a.shape and not shapes_equal(a.shape, b.shape):
-        low = 1 if b.ndim <= a.ndim else 0
-        raise ShapeError(f"cannot divide {describe(a)} by {describe(b)}: shapes differ",
-                         suspects=((low, 0),))
+    bc.elementwise_shape("divide", (a, b))
     return mul(a, power(b, const(-1)))
 
 

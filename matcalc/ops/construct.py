@@ -35,6 +35,9 @@ from matcalc.ops.arith import (
 from matcalc.ops.arith import (
     sub as sub,
 )
+from matcalc.ops.axes import (
+    sum_axis as sum_axis,
+)
 from matcalc.ops.base import (
     MAX_DIGITS as MAX_DIGITS,
 )
@@ -58,6 +61,15 @@ from matcalc.ops.base import (
 )
 from matcalc.ops.base import (
     number as number,
+)
+from matcalc.ops.broadcast import (
+    broadcast as broadcast,
+)
+from matcalc.ops.broadcast import (
+    fits as fits,
+)
+from matcalc.ops.constants import (
+    pi as pi,
 )
 from matcalc.ops.functions import (
     fn as fn,

@@ -28,6 +28,8 @@ def fn(name: str, a: Expr) -> Expr:
         return a.args[0]
     if name == "log" and a.op == reductions.SOFTMAX:
         return arith.sub(a.args[0], reductions.logsumexp(a.args[0]))
+    if name == "log" and a.op in reductions.LOG_CANONICAL:  # softmax along an axis
+        return reductions.LOG_CANONICAL[a.op](a)
     if name in ("sign", "step") and a.op == "const":
         v = a.attrs[0]
         return const((v > 0) - (v < 0) if name == "sign" else int(v > 0))

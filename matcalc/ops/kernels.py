@@ -55,9 +55,46 @@ def _ismax(x: Any) -> Any:
     return out
 
 
+# along one axis of a matrix: each row (axis 1) or each column (axis 0), shifted by
+# that row's or column's largest entry so that exp never overflows
+
+
+def _softmax_rows(x: Any) -> Any:
+    z = np.exp(x - np.max(x, axis=1, keepdims=True))
+    return z / np.sum(z, axis=1, keepdims=True)
+
+
+def _softmax_cols(x: Any) -> Any:
+    z = np.exp(x - np.max(x, axis=0, keepdims=True))
+    return z / np.sum(z, axis=0, keepdims=True)
+
+
+def _logsumexp_rows(x: Any) -> Any:
+    m = np.max(x, axis=1, keepdims=True)
+    return (m + np.log(np.sum(np.exp(x - m), axis=1, keepdims=True)))[:, 0]
+
+
+def _logsumexp_cols(x: Any) -> Any:
+    m = np.max(x, axis=0, keepdims=True)
+    return (m + np.log(np.sum(np.exp(x - m), axis=0, keepdims=True)))[0]
+
+
+def _ismax_rows(x: Any) -> Any:
+    out = np.zeros(np.shape(x))
+    out[np.arange(out.shape[0]), np.argmax(x, axis=1)] = 1.0
+    return out
+
+
+def _ismax_cols(x: Any) -> Any:
+    out = np.zeros(np.shape(x))
+    out[np.argmax(x, axis=0), np.arange(out.shape[1])] = 1.0
+    return out
+
+
 KERNELS: dict[str, Callable[..., Any]] = {
     f.__name__: f for f in (_sigmoid, _softplus, _relu, _step, _sign, _softmax, _logsumexp,
-                            _ismax)
+                            _ismax, _softmax_rows, _softmax_cols, _logsumexp_rows,
+                            _logsumexp_cols, _ismax_rows, _ismax_cols)
 }
 
 

@@ -14,7 +14,7 @@ from collections.abc import Generator, Sequence
 from matcalc.core.dims import Shape, dims_equal
 from matcalc.core.errors import ShapeError
 from matcalc.core.expr import Expr, make
-from matcalc.ops import arith, functions, linalg
+from matcalc.ops import arith, broadcast, functions, linalg
 from matcalc.ops import sympy_arrays as sa
 from matcalc.ops.base import ShapeOnly, describe, is_row, is_zero, walk
 from matcalc.ops.leaves import eye, zeros
@@ -213,6 +213,9 @@ def _transpose(a: Expr) -> Generator[Expr, Expr, Expr]:
         return make(op, (), (), _transposed_shape(a.shape))
     if a.ndim == 1 and op != "var":
         # a transposed column stays one node, (A @ x - y).T, rather than x.T @ A.T - y.T
+        return make("transpose", (a,), (), _transposed_shape(a.shape))
+    if op in ("add", "mul") and any(f.op == broadcast.BROADCAST for f in a.args):
+        # (X @ W + b)' stays one node: its terms transposed would broadcast over columns
         return make("transpose", (a,), (), _transposed_shape(a.shape))
     if op in ("matmul", "add", "mul"):
         operands = reversed(a.args) if op == "matmul" else a.args

@@ -51,6 +51,10 @@ class Call:
     name: str
     build: Callable[..., Expr]
     arity: int = 1
+    # options after the operands, by keyword or position (``sum(X, axis=0)``, ``sum(X, 0)``,
+    # ``norm(x, inf)``): ``build(*operands, **{keyword: value})`` with ``value`` an int, a
+    # Fraction or the text ``"inf"``
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,9 @@ class Op:
     the dimensions and the variables' entries), so that leaves and operators
     that read their node (``einsum``'s subscripts, ``unvec``'s shape) have one
     signature with the others; ``fn`` applies its function's ``sympy``.
+
+    ``options`` is what the text form writes after the operands (``", axis=0"``:
+    one record per axis, so that values and code need no parameter).
     """
 
     name: str
@@ -88,6 +95,7 @@ class Op:
     helpers: tuple[str, ...] = ()
     stem: str = "t"
     text: str | None = None
+    options: str = ""  # written after the operands in the text call form: ", axis=0"
     latex: str | None = None
     domain: str = ""
     kink: str = ""

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from matcalc.core.expr import Expr, make
-from matcalc.ops import arith, linalg
+from matcalc.ops import arith, broadcast, linalg
 from matcalc.ops import sympy_arrays as sa
 from matcalc.ops.base import describe, is_zero, require
 from matcalc.ops.kernels import KERNELS
-from matcalc.ops.leaves import const
+from matcalc.ops.leaves import const, dim
 from matcalc.ops.record import Call, Fuzz, Op, register
 
 SOFTMAX, LOGSUMEXP, ISMAX, MEAN = "softmax", "logsumexp", "ismax", "mean"
+
+# log of a softmax node, by its kind: the difference it is (filled by matcalc.ops.axes)
+LOG_CANONICAL: dict[str, Callable[[Expr], Expr]] = {}
 
 
 def sum_(a: Expr) -> Expr:
@@ -27,7 +32,19 @@ def sum_(a: Expr) -> Expr:
         return sum_(a.args[0])
     if a.op == linalg.DIAGPART:
         return linalg.trace(a.args[0])
+    if a.op == SOFTMAX:  # probabilities sum to one
+        return const(1)
+    if a.op == broadcast.BROADCAST:  # m copies of the vector b: m * sum(b)
+        return arith.mul(_rows(a), sum_(a.args[0]))
     return make("sum", (a,), (), ())
+
+
+def _rows(a: Expr) -> Expr:
+    """The length of ``a``'s first axis, as a scalar."""
+    rows = a.shape[0]
+    if isinstance(rows, int):
+        return const(rows)
+    return arith.mul(*(dim(int(f) if f.isdigit() else f) for f in rows.split("*")))
 
 
 def mean(a: Expr) -> Expr:
@@ -43,7 +60,10 @@ def mean(a: Expr) -> Expr:
         return const(0)
     if a.op == "ones":
         return const(1)
+    if a.op == SOFTMAX:  # probabilities sum to one: their mean is 1 / n
+        return arith.div(const(1), _rows(a))
     return make(MEAN, (a,), (), ())
+
 
 
 def _entrywise_norm(kind: str, a: Expr) -> Expr:
@@ -83,15 +103,15 @@ def ismax(a: Expr) -> Expr:
 
 register(
     Op("sum", 1, rebuild=lambda node, args: sum_(args[0]), numpy=np.sum, code="np.sum({0})",
-       stem="total", text="sum", latex=r"\operatorname{sum}", calls=(Call("sum", sum_),),
+       stem="total", text="sum", latex=r"\operatorname{sum}",
        sympy=sa.unary(sa.total)),
     Op(MEAN, 1, rebuild=lambda node, args: mean(args[0]), numpy=np.mean,
        code="np.mean({0})", stem="mean", text="mean", latex=r"\operatorname{mean}",
-       calls=(Call("mean", mean),), sympy=sa.unary(lambda x: sa.scalar(sa.total(x)[()] / x.size)),
+       sympy=sa.unary(lambda x: sa.scalar(sa.total(x)[()] / x.size)),
        fuzz=(Fuzz(1, "scalar", ("any",)),)),
     Op("norm", 1, rebuild=lambda node, args: norm(args[0]),
        numpy=lambda a: np.linalg.norm(a.reshape(-1)), code="np.linalg.norm({0})", stem="norm",
-       text="norm", calls=(Call("norm", norm),),
+       text="norm",
        sympy=sa.unary(sa.norm)),
     Op("norm1", 1, rebuild=lambda node, args: norm1(args[0]),
        numpy=lambda a: np.sum(np.abs(a)), code="np.sum(np.abs({0}))", stem="norm1",
@@ -103,16 +123,15 @@ register(
        sympy=sa.unary(sa.norminf)),
     Op(SOFTMAX, 1, rebuild=lambda node, args: softmax(args[0]), numpy=KERNELS["_softmax"],
        code="_softmax({0})", helpers=("_softmax",), stem="softmax", text="softmax",
-       latex=r"\operatorname{softmax}", calls=(Call("softmax", softmax),),
+       latex=r"\operatorname{softmax}",
        sympy=sa.unary(sa.softmax)),
     Op(LOGSUMEXP, 1, rebuild=lambda node, args: logsumexp(args[0]),
        numpy=KERNELS["_logsumexp"], code="_logsumexp({0})", helpers=("_logsumexp",),
        stem="lse", text="logsumexp", latex=r"\operatorname{logsumexp}",
-       calls=(Call("logsumexp", logsumexp),),
        sympy=sa.unary(sa.logsumexp)),
     Op(ISMAX, 1, rebuild=lambda node, args: ismax(args[0]), numpy=KERNELS["_ismax"],
        code="_ismax({0})", helpers=("_ismax",), stem="ismax", text="ismax",
-       latex=r"\operatorname{ismax}", kink="argmax", calls=(Call("ismax", ismax),),
+       latex=r"\operatorname{ismax}", kink="argmax",
        sympy=sa.unary(sa.ismax),
        fuzz=(Fuzz(0.5, "vector", ("vector",)), Fuzz(0.3, "matrix", ("matrix",)))),
 )

@@ -187,10 +187,30 @@ class LatexPrinter(Visitor[Piece]):
 
     def _power(self, e: Expr, base: Piece, exponent: str, value: Number | None) -> Piece:
         """A power of a scalar or vector: ``x^{p}``, and ``\\sqrt{x}`` for ``p = 1/2``."""
+        p_norm = self._p_norm(e, value)
+        if p_norm is not None:
+            return p_norm
         if value == Fraction(1, 2):
             return Piece(rf"\sqrt{{{base.text}}}", ATOM, e)
         text = f"{self.paren(base, POSTFIX, script=True)}^{{{exponent}}}"
         return Piece(text, POW, e, sup=True)
+
+    def _p_norm(self, e: Expr, value: Number | None) -> Piece | None:
+        """``sum(abs(x)^p)^(q/p)``, how ``norm(x, p)`` is built, as ``||x||_p^q``."""
+        base = e.args[0] if e.op == "pow" else None
+        if value is None or base is None or base.op != "sum":
+            return None
+        inner = base.args[0]
+        if not (inner.op == "pow" and inner.args[1].op == "const"
+                and inner.args[0].op == "fn" and inner.args[0].attrs[0] == "abs"):
+            return None
+        p = inner.args[1].attrs[0]
+        q = Fraction(value) * p
+        x = self.piece(inner.args[0].args[0]).text
+        text = rf"\left\| {x} \right\|_{{{number_latex(p)[0]}}}"
+        if q == 1:
+            return Piece(text, ATOM, e)
+        return Piece(rf"{text}^{{{number_latex(q)[0]}}}", POW, e, sup=True)
 
     def _reciprocal(self, e: Expr) -> Piece:
         """``x^{q}`` for a power ``e = x^{-q}`` (q > 0), printed from ``e``'s operands.
@@ -215,6 +235,14 @@ class LatexPrinter(Visitor[Piece]):
                          sup=True)
         return Piece(rf"{self.paren(args[0], POSTFIX, script=True)}^{{\top}}", POSTFIX, e,
                      sup=True)
+
+    def _print_pi(self, e: Expr, _: list[Piece]) -> Piece:
+        return Piece(r"\pi", ATOM, e)
+
+    def _print_broadcast(self, e: Expr, args: list[Piece]) -> Piece:
+        # a vector repeated over the rows: the outer product 1 b^T of textbooks
+        vector = self.paren(args[0], POSTFIX, script=True)
+        return Piece(rf"\mathbf{{1}} {vector}^{{\top}}", MUL, e, sup=True)
 
     def _print_inv(self, e: Expr, args: list[Piece]) -> Piece:
         return Piece(f"{self.paren(args[0], POSTFIX, script=True)}^{{-1}}", POSTFIX, e,

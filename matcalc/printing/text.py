@@ -67,7 +67,8 @@ class TextPrinter(Visitor[Piece]):
         name = record.text
         if name is None:
             return None
-        return lambda e, args: self._call(name, e, args)
+        options = record.options
+        return lambda e, args: self._call(name, e, args, options)
 
     @staticmethod
     def paren(p: Piece, level: int, strict: bool = False) -> str:
@@ -103,6 +104,7 @@ class TextPrinter(Visitor[Piece]):
 
     # -- arithmetic ---------------------------------------------------------------------
     def _print_add(self, e: Expr, args: list[Piece]) -> Piece:
+        args = self._bare(e, args)
         parts = [self.paren(args[0], ADD)]
         for p in args[1:]:
             negative, positive = self._split_sign(p)
@@ -130,6 +132,7 @@ class TextPrinter(Visitor[Piece]):
                   ) -> tuple[str, int]:
         if pieces is None:
             pieces = [self.piece(a) for a in e.args]
+        pieces = self._bare(e, pieces)
         coeff: int | Fraction = 1
         numer: list[Piece] = []  # pieces whose node is ``e`` itself are numbers
         denom: list[Piece] = []
@@ -205,9 +208,27 @@ class TextPrinter(Visitor[Piece]):
     def _print_transpose(self, e: Expr, args: list[Piece]) -> Piece:
         return Piece(f"{self.paren(args[0], POSTFIX)}.T", POSTFIX, e)
 
+    def _print_pi(self, e: Expr, _: list[Piece]) -> Piece:
+        return Piece("pi", ATOM, e)
+
+    # -- broadcasting -------------------------------------------------------------------
+    def _bare(self, e: Expr, pieces: list[Piece]) -> list[Piece]:
+        """The operands of a sum or product, a vector broadcast over rows written bare.
+
+        In ``X @ W + b`` the sum broadcasts ``b`` again when it is read back (its
+        canonical form keeps an operand of the full shape beside a broadcast).
+        """
+        return [self.piece(a.args[0]) if a.op == "broadcast" else p
+                for a, p in zip(e.args, pieces, strict=True)]
+
+    def _print_broadcast(self, e: Expr, args: list[Piece]) -> Piece:
+        # alone, a vector repeated over the rows reads back from a sum with zeros
+        rows, cols = e.shape
+        return Piece(f"zeros({rows}, {cols}) + {self.paren(args[0], ADD, strict=True)}", ADD, e)
+
     # -- functions ----------------------------------------------------------------------
-    def _call(self, name: str, e: Expr, args: list[Piece]) -> Piece:
-        return Piece(f"{name}({', '.join(p.text for p in args)})", ATOM, e)
+    def _call(self, name: str, e: Expr, args: list[Piece], options: str = "") -> Piece:
+        return Piece(f"{name}({', '.join(p.text for p in args)}{options})", ATOM, e)
 
     def _print_fn(self, e: Expr, args: list[Piece]) -> Piece:
         return self._call(e.attrs[0], e, args)

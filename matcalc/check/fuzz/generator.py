@@ -180,7 +180,7 @@ class Generator:
                 sizes = "".join(f", {d}" for d in shape) if record.shaped else ""
                 template = (_written(name, entry) + "("
                             + ", ".join(f"{{{i}}}" for i in range(len(entry.operands)))
-                            + sizes + ")")
+                            + sizes + record.options + ")")
                 options.append((entry.weight, self._production(template, shape, depth,
                                                                entry.operands)))
         return options
@@ -389,6 +389,8 @@ class Generator:
                                         g((n, k), d)))(j())),
             (0.5, lambda: node('einsum("ii->i", {0})', sh, g((n, n), d))),
             (0.3, lambda: Node(f"ones({n})", [], sh, leaf=True)),
+            *[(0.4 if self.ok(f"{kind}_axis{axis}") else 0, self._along(kind, axis, n, d))
+              for kind in ("sum", "max", "logsumexp") for axis in (0, 1)],
         ] + self.from_records("vector", sh, depth)
         return self.pick(options)
 
@@ -407,6 +409,14 @@ class Generator:
             (1, lambda: node("({0} * {1})", sh, g(sh, d), g(sh, d))),
             (1, lambda: node(f"{self.function(fns)}({{0}})", sh, g(sh, d))),
         ])
+
+    def _along(self, kind: str, axis: int, n: Any, depth: int) -> Callable[[], Node]:
+        """A reduction along an axis of a matrix giving a vector of length ``n``."""
+        def make() -> Node:
+            k = self.r.choice(DIMS)
+            return node(f"{kind}({{0}}, axis={axis})", (n,),
+                        self.gen((k, n) if axis == 0 else (n, k), depth))
+        return make
 
     def matrix(self, p: Any, q: Any, depth: int) -> Node:
         r = self.r
@@ -430,6 +440,11 @@ class Generator:
             (0.5, lambda: node('einsum("i,j->ij", {0}, {1})', sh, g((p,), d), g((q,), d))),
             (0.3, lambda: Node(f"ones({p}, {q})", [], sh, leaf=True)),
             (0.2, lambda: Node(f"zeros({p}, {q})", [], sh, leaf=True)),
+            # a vector broadcast over the rows, as in X @ W + b
+            (1 if self.ok("broadcast") else 0,
+             lambda: node("({0} + {1})", sh, g(sh, d), g((q,), d))),
+            (0.5 if self.ok("broadcast") else 0,
+             lambda: node("({0} - ({1})')", sh, g(sh, d), g((q,), d))),
         ] + self.from_records("matrix", sh, depth)
         if (p, q) == ("m", "n"):
             options += self.from_records("matrix-mn", sh, depth)
