@@ -58,6 +58,17 @@ RULE_FORMULAS: dict[str, str] = {
                 rf"\operatorname{{vec}}\left({_D} X\right)",
     "Kronecker product rule": rf"{_D}\left(A \otimes B\right) = {_D} A \otimes B + "
                               rf"A \otimes {_D} B",
+    "broadcast rule": rf"{_D}\left(X + \mathbf{{1}} b^{{\top}}\right) = {_D} X + "
+                      rf"\mathbf{{1}}\, {_D} b^{{\top}}",
+    "sum along an axis": rf"{_D} \sum_{{i}} X_{{i j}} = \sum_{{i}} {_D} X_{{i j}}",
+    "max rule": rf"{_D} \max X = {_D} X_{{k}} \text{{ at the largest entry }} X_{{k}}",
+    "max along an axis": rf"{_D} \max_{{i}} X_{{i j}} = {_D} X_{{k_j j}} "
+                         rf"\text{{ at each column's largest entry}}",
+    "log-sum-exp along an axis": rf"{_D} \operatorname{{logsumexp}}_{{j}} Z_{{i j}} = "
+                                 rf"\sum_{{j}} \operatorname{{softmax}}_{{j}}\left(Z\right)_{{i j}}"
+                                 rf" {_D} Z_{{i j}}",
+    "softmax along an axis": rf"{_D} s = \left(\operatorname{{diag}}\left(s\right) - "
+                             rf"s s^{{\top}}\right) {_D} z \text{{ for each row}}",
 }
 
 _SOURCE = re.compile(r"\s*\(([^()]*(?:Cookbook|Magnus|Neudecker|eq\.)[^()]*)\)\s*$")

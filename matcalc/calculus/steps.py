@@ -108,7 +108,12 @@ class Derivation:
         rows: list[tuple[str, str | list[str]]] = [("f", to_latex(self.f, bold=bold))]
         for k, step in enumerate(self.steps, 1):
             rows.append(("", note_parts(step, k)))
-            rows.append((rf"\frac{{\partial f}}{{\partial {operand_latex(step.operand)}}}",
+            operand = operand_latex(step.operand)
+            if width is not None and latex_width(operand) > width / 3:
+                # a wide operand under \partial cannot break: it is named u_k on a row of its own
+                rows.append((rf"u_{{{k}}}", to_latex(step.operand, bold=bold)))
+                operand = rf"u_{{{k}}}"
+            rows.append((rf"\frac{{\partial f}}{{\partial {operand}}}",
                          to_latex(step.derivative, bold=bold)))
         shape = shape_latex(self.result.shape, self.f.ndim)
         rows.append((rf"\frac{{\partial f}}{{\partial {x}}}",

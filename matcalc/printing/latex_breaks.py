@@ -190,12 +190,19 @@ _CLOSE = {r"\left(": r"\right)", r"\left[": r"\right]"}
 
 
 def _group_span(latex: str) -> tuple[int, int, str] | None:
-    """The widest outermost ``\\left( ... \\right)`` (or ``[ ]``): start, end, opening."""
+    """The widest outermost ``\\left( ... \\right)`` (or ``[ ]``), outside every brace
+    group: start, end, opening."""
     best: tuple[int, int, str] | None = None
-    depth, i, open_at, opening = 0, 0, -1, ""
+    depth, braces, i, open_at, opening = 0, 0, 0, -1, ""
     while i < len(latex):
-        if latex.startswith(r"\left", i) and not latex.startswith(r"\leftarrow", i):
-            if depth == 0 and latex.startswith(_OPEN, i):
+        if latex[i] == "\\" and i + 1 < len(latex) and not latex[i + 1].isalpha():
+            i += 2  # \{ \} and other escaped characters
+        elif latex[i] in "{}":
+            # a group inside braces (a \frac's numerator, a script) cannot span lines
+            braces += 1 if latex[i] == "{" else -1
+            i += 1
+        elif latex.startswith(r"\left", i) and not latex.startswith(r"\leftarrow", i):
+            if depth == 0 and braces == 0 and latex.startswith(_OPEN, i):
                 open_at, opening = i, latex[i:i + 6]
             depth += 1
             i += 5
