@@ -6,12 +6,25 @@ entry, so SymPy can simplify it: every maximal non-elementwise part (a matrix
 product, a variable, ``sigmoid(...)``) becomes a commuting symbol.  This is
 how ``((1 - y)/(1 - s) - y/s) * s * (1 - s)`` becomes ``s - y``.  The same
 conversion turns a user's SymPy derivative into a matcalc expression.
+
+SymPy's polynomial algebra has no time limit of its own and can take
+exponential time (``cancel`` expands products of sums), so what is handed to
+it is bounded: at most :data:`MAX_ATOMS` opaque parts and :data:`MAX_OPS`
+operations, brought over one common denominator (``together``, cheap) and
+cancelled only when the expanded numerator and denominator would have at most
+:data:`MAX_TERMS` terms; and one simplification (one ``diff``) spends at most
+:data:`SECONDS` in SymPy in all (a :class:`Budget`), so many small fractions
+cannot add up to minutes.  Beyond these limits the expression stays as it is:
+unsimplified, and still correct.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 from typing import Any
+
+import math
+import time
 
 import sympy
 
@@ -20,6 +33,21 @@ from matcalc.ops import construct as c
 from matcalc.ops.record import FUNCTIONS
 
 ELEMENTWISE_OPS = ("add", "mul", "pow", "const", "fn")
+
+MAX_ATOMS = 12  # opaque parts (matrix products, variables) of one elementwise expression
+MAX_OPS = 400  # SymPy operations (count_ops) of the expression handed to SymPy
+MAX_TERMS = 400  # terms of the expanded numerator or denominator cancel would build
+SECONDS = 2.0  # SymPy time of one simplification, all its elementwise parts together
+
+
+class Budget:
+    """The SymPy time left to one simplification; spent, SymPy is not called again."""
+
+    def __init__(self, seconds: float = SECONDS):
+        self.deadline = time.monotonic() + seconds
+
+    def left(self) -> bool:
+        return time.monotonic() < self.deadline
 
 
 def _sympy_heads() -> dict[str, Any]:
@@ -121,16 +149,21 @@ def from_sympy_scalar(expr: Any, symbol: Any, u: Expr) -> Expr:
     return _from_sympy(sympy.sympify(expr), {symbol: u})
 
 
-def simplify_elementwise(root: Expr) -> Expr:
-    """The simplest of ``root`` and SymPy's cancelled/factored forms of it."""
+def simplify_elementwise(root: Expr, budget: Budget | None = None) -> Expr:
+    """The simplest of ``root`` and SymPy's cancelled/factored forms of it (within bounds)."""
+    if budget is not None and not budget.left():
+        return root
     t = Translation()
     try:
         s = t.to_sympy(root)
     except (TypeError, ValueError):
         return root
-    if len(t.atoms) > 12:
+    if len(t.atoms) > MAX_ATOMS:
         return root
-    best, best_ops = root, sympy.count_ops(s)
+    best_ops = sympy.count_ops(s)
+    if best_ops > MAX_OPS:
+        return root
+    best = root
     for candidate in _candidates(s):
         ops = sympy.count_ops(candidate)
         if ops < best_ops:
@@ -146,9 +179,51 @@ def simplify_elementwise(root: Expr) -> Expr:
 def _candidates(s: Any) -> list[Any]:
     out = []
     try:
-        cancelled = sympy.cancel(s)
+        together = sympy.together(s)
+        numerator, denominator = sympy.fraction(together)
+        if max(expanded_terms(numerator), expanded_terms(denominator)) > MAX_TERMS:
+            return out
+        cancelled = sympy.cancel(together)
         out.append(cancelled)
         out.append(sympy.factor_terms(cancelled))
     except (sympy.PolynomialError, TypeError, ValueError):
         pass
     return out
+
+
+def expanded_terms(s: Any) -> int:
+    """An upper bound on the number of terms of ``expand(s)``, found without expanding.
+
+    A sum has the terms of its parts, a product the product of theirs, ``u**k``
+    at most ``C(n + k - 1, k)`` for ``n`` terms in ``u``; anything else is one
+    term.  Iterative, and capped, so that it is cheap on any input.
+    """
+    cap = 10 * MAX_TERMS
+    done: dict[Any, int] = {}
+    stack: list[tuple[Any, bool]] = [(s, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if node in done:
+            continue
+        parts = node.args if (node.is_Add or node.is_Mul or _positive_power(node)) else ()
+        if parts and not expanded:
+            stack.append((node, True))
+            stack.extend((a, False) for a in parts)
+            continue
+        if node.is_Add:
+            n = sum(done[a] for a in parts)
+        elif node.is_Mul:
+            n = 1
+            for a in parts:
+                n = min(cap, n * done[a])
+        elif parts:
+            k = int(node.exp)
+            n = math.comb(done[node.base] + k - 1, k) if k < cap else cap
+        else:
+            n = 1
+        done[node] = min(cap, n)
+    return done[s]
+
+
+def _positive_power(node: Any) -> bool:
+    return bool(node.is_Pow and node.exp.is_Integer and node.exp > 0)
