@@ -68,6 +68,7 @@ from matcalc.check.sampling import choose_sizes, domain_tags, draw_inputs, kink
 from matcalc.core.dims import dim_value, format_shape
 from matcalc.core.errors import DiffError, MatcalcError, ShapeError
 from matcalc.core.expr import Expr
+from matcalc.numeric.binding import check_allocations
 
 __all__ = ["FULL_JACOBIAN_LIMIT", "Plan", "VerifyReport", "find_point", "verify"]
 
@@ -275,6 +276,8 @@ def verify(f: Expr, wrt: str, dims: dict[str, int] | None = None, seed: int = 0,
     if not isinstance(target, Expr):
         raise MatcalcError("the derivative to check must be an expression")
     sizes = choose_sizes(f, dims, (target,))
+    for e in (f, base, target):  # before any array is drawn
+        check_allocations(e, sizes)
     variable = f.variables().get(wrt)
     if variable is None:  # not in f: the derivative must be an exact zero
         return _check_zero(f, target, str(wrt), order, sizes, seed)

@@ -22,7 +22,7 @@ from matcalc.core.expr import Expr
 from matcalc.numeric.binding import bind, concrete
 from matcalc.numeric.executor import run_recipe
 from matcalc.numeric.lowering import Lowering
-from matcalc.numeric.reference import apply_op, leaf_value
+from matcalc.numeric.reference import apply_op, leaf_value, out_of_memory
 
 __all__ = ["evaluate", "to_numpy"]
 
@@ -57,6 +57,12 @@ def _compile(expr: Expr) -> Callable[[Mapping[str, Any]], Array]:
 
     def compute(values: Mapping[str, Any]) -> Array:
         arrays, sizes = bind(expr, values)
+        try:
+            return _run(arrays, sizes)
+        except MemoryError:
+            raise EvaluationError(out_of_memory(sizes)) from None
+
+    def _run(arrays: dict[str, Array], sizes: dict[str, int]) -> Array:
         results: list[Array] = []
         with np.errstate(all="ignore"):
             for node, arg_ids, recipe in plan:
