@@ -15,6 +15,7 @@ from typing import Any
 from matcalc.algebra.sympy_bridge import from_sympy_scalar
 from matcalc.core.errors import MatcalcError
 from matcalc.core.expr import Expr
+from matcalc.ops import construct as c
 from matcalc.ops.record import FUNCTIONS, Function, register_function_record
 
 
@@ -58,6 +59,8 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
                                    "say which one is the argument with symbol=")
             symbol = free[0] if free else sympy.Symbol("x")
 
+        _check_translatable(name, expr, symbol)
+
         def deriv(u: Expr, _e: Any = expr, _s: Any = symbol) -> Expr:
             return from_sympy_scalar(_e, _s, u)
 
@@ -69,6 +72,21 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
         name, numpy_fn or missing_value, deriv, latex or rf"\operatorname{{{name}}}",
         code=_code_name(numpy_fn), source=_source(numpy_fn),
         sympy=_sympy_function(name, derivative, symbol, numpy_fn), fuzz=fuzz, builtin=False))
+
+
+def _check_translatable(name: str, expr: Any, symbol: Any) -> None:
+    """Refuse now a derivative that differentiation could not translate back from SymPy.
+
+    It is translated once, applied to a scalar stand-in: a SymPy function matcalc
+    has no counterpart of, another free symbol or a number that is not exact
+    would otherwise surface only at the first ``diff`` through the function.
+    """
+    try:
+        from_sympy_scalar(expr, symbol, c.var("_probe", ()))
+    except (ValueError, TypeError, MatcalcError) as e:
+        raise MatcalcError(f"the derivative of {name}, {str(expr)[:80]}, cannot be used: {e}; "
+                           "write it with the argument "
+                           f"{symbol} and functions matcalc knows (exp, log, sin, ...)") from None
 
 
 def _code_name(numpy_fn: Callable[[Any], Any] | None) -> str | None:

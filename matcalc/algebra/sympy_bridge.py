@@ -125,6 +125,9 @@ def _from_sympy(s: Any, table: dict[Any, Expr]) -> Expr:
             if node.is_Rational:
                 done[node] = c.const(Fraction(int(node.p), int(node.q)))
                 continue
+            if node.is_Float and node.is_finite:  # 0.5 as a user writes it: its decimal
+                done[node] = c.const(c.number(str(node)))
+                continue
             raise ValueError(f"cannot use the number {node} exactly")
         if not expanded:
             stack.append((node, True))
@@ -137,10 +140,12 @@ def _from_sympy(s: Any, table: dict[Any, Expr]) -> Expr:
             done[node] = c.mul(*args)
         elif node.is_Pow:
             done[node] = c.power(args[0], args[1])
-        elif node.func in by_head:
+        elif node.func in by_head and len(args) == 1:
             done[node] = c.fn(by_head[node.func], args[0])
+        elif node.is_Symbol:
+            raise ValueError(f"{node} is not the function's argument")
         else:
-            raise ValueError(f"cannot translate {node.func} from SymPy")
+            raise ValueError(f"matcalc has no function for SymPy's {node.func}")
     return done[s]
 
 
