@@ -36,8 +36,9 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
     opinion treats the function as a SymPy function with this derivative, and
     the fuzzer draws it with weight ``fuzz`` (0: never).
     """
-    if not name.isidentifier():
+    if not isinstance(name, str) or not name.isidentifier():
         raise MatcalcError(f"function name {name!r} is not an identifier")
+    _check_options(name, numpy_fn, latex, fuzz)
     existing = FUNCTIONS.get(name)
     if existing is not None and existing.builtin:
         raise MatcalcError(f"{name!r} is a built-in function and cannot be redefined")
@@ -52,6 +53,9 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
                                f"not {type(derivative).__name__}")
         expr = sympy.Integer(derivative) if isinstance(derivative, int) else derivative
         derivative = expr
+        if symbol is not None and not isinstance(symbol, sympy.Symbol):
+            raise MatcalcError(f"symbol= names the argument of {name}'s derivative: a SymPy "
+                               f"Symbol or its name, not {type(symbol).__name__}")
         if symbol is None:
             free = sorted(expr.free_symbols, key=str)
             if len(free) > 1:
@@ -72,6 +76,17 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
         name, numpy_fn or missing_value, deriv, latex or rf"\operatorname{{{name}}}",
         code=_code_name(numpy_fn), source=_source(numpy_fn),
         sympy=_sympy_function(name, derivative, symbol, numpy_fn), fuzz=fuzz, builtin=False))
+
+
+def _check_options(name: str, numpy_fn: Any, latex: Any, fuzz: Any) -> None:
+    if numpy_fn is not None and not callable(numpy_fn):
+        raise MatcalcError(f"numpy_fn of {name} must be a function of one array, not "
+                           f"{type(numpy_fn).__name__}")
+    if latex is not None and not isinstance(latex, str):
+        raise MatcalcError(f"latex of {name} must be text, such as r'\\operatorname{{{name}}}'")
+    if (isinstance(fuzz, bool) or not isinstance(fuzz, int | float)
+            or not 0 <= fuzz < float("inf")):
+        raise MatcalcError(f"fuzz of {name} is a weight, a non-negative number, not {fuzz!r}")
 
 
 def _check_translatable(name: str, expr: Any, symbol: Any) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 from matcalc.core.dims import Shape, dim_value, format_shape
 from matcalc.core.errors import EvaluationError, ShapeError
 from matcalc.core.expr import Expr, postorder, related_variables
+from matcalc.lang.parser import normal_name
 from matcalc.ops.kernels import function_source
 
 Array = Any
@@ -31,8 +32,7 @@ FLOAT_MAX = float(np.finfo(float).max)
 
 def bind(expr: Expr, values: Mapping[str, Any]) -> tuple[dict[str, Array], dict[str, int]]:
     """Arrays for the variables of ``expr`` and the sizes of its named dimensions."""
-    if not isinstance(values, Mapping):
-        raise ShapeError("values must be a dict from variable name to array")
+    values = named_values(values)
     arrays: dict[str, Array] = {}
     sizes: dict[str, int] = {}
     seen_from: dict[str, str] = {}
@@ -94,6 +94,20 @@ def bind(expr: Expr, values: Mapping[str, Any]) -> tuple[dict[str, Array], dict[
                                  "has it; give it in the values")
     check_allocations(expr, sizes)
     return arrays, sizes
+
+
+def named_values(values: Any) -> dict[str, Any]:
+    """The values with their names read as the parser reads names (NFKC), checked to be text."""
+    if not isinstance(values, Mapping):
+        raise ShapeError("values must be a dict from variable name to array, not "
+                         f"{type(values).__name__}")
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if not isinstance(k, str):
+            raise ShapeError(f"the values are keyed by variable and dimension names (text), "
+                             f"not {k!r}")
+        out[normal_name(k)] = v
+    return out
 
 
 def magnitude(n: int) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from matcalc.core.errors import EvaluationError, ShapeError
+from matcalc.core.errors import EvaluationError, MatcalcError, ShapeError
 from matcalc.core.expr import Expr
 from matcalc.numeric.binding import bind, concrete
 from matcalc.numeric.executor import run_recipe
@@ -49,7 +49,8 @@ def to_numpy(expr: Expr) -> Callable[..., Array]:
 
 def _compile(expr: Expr) -> Callable[[Mapping[str, Any]], Array]:
     if not isinstance(expr, Expr):
-        raise TypeError("to_numpy needs an expression")
+        raise MatcalcError(f"evaluate and to_numpy need an expression, not "
+                           f"{type(expr).__name__}; parse the text first (matcalc.parse)")
     low = Lowering([expr])
     order = low.order([expr])
     index = {id(n): i for i, n in enumerate(order)}
