@@ -299,6 +299,8 @@ class ExprBuilder:
                              f"got {n}", self.text, r.pos)
 
     def _dim_arg(self, a: Raw) -> Dim:
+        if a.kind == "number" and a.value.isdigit() and len(a.value) > c.MAX_DIGITS:
+            raise ParseError(f"a dimension has at most {c.MAX_DIGITS} digits", self.text, a.pos)
         if a.kind == "number" and a.value.isdigit() and int(a.value) >= 1:
             return int(a.value)
         if a.kind == "name" and a.value not in self.scope.declared:
