@@ -73,9 +73,16 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
                            "registering it")
 
     register_function_record(Function(
-        name, numpy_fn or missing_value, deriv, latex or rf"\operatorname{{{name}}}",
+        name, numpy_fn or missing_value, deriv, latex or operator_latex(name),
         code=_code_name(numpy_fn), source=_source(numpy_fn),
         sympy=_sympy_function(name, derivative, symbol, numpy_fn), fuzz=fuzz, builtin=False))
+
+
+def operator_latex(name: str) -> str:
+    r"""``\operatorname{my\_f\_2}``: underscores escaped, other characters as text for KaTeX."""
+    body = "".join(ch if ch.isascii() and ch.isalnum() else "\\_" if ch == "_"
+                   else rf"\text{{{ch}}}" for ch in name)
+    return rf"\operatorname{{{body}}}"
 
 
 def _check_options(name: str, numpy_fn: Any, latex: Any, fuzz: Any) -> None:
