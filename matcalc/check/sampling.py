@@ -89,8 +89,10 @@ def dimension_names(expr: Expr) -> list[str]:
                 for part in d.split("*"):
                     if not part.isdigit() and part not in names:
                         names.append(part)
-        if node.op == "dim" and node.attrs[0] not in names:
-            names.append(node.attrs[0])
+        if node.op == "dim":  # a size as a scalar, maybe a product (tr(eye(m*n)))
+            for part in str(node.attrs[0]).split("*"):
+                if not part.isdigit() and part not in names:
+                    names.append(part)
     return names
 
 

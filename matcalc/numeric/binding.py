@@ -87,7 +87,13 @@ def bind(expr: Expr, values: Mapping[str, Any]) -> tuple[dict[str, Array], dict[
                         sizes[part] = _size(part, values[part])
         if node.op == "dim" and node.attrs[0] not in sizes:
             name = node.attrs[0]
-            if name in values:
+            for part in name.split("*") if "*" in name else ():
+                if not part.isdigit() and part not in sizes and part in values:
+                    sizes[part] = _size(part, values[part])
+            product = dim_value(name, sizes) if "*" in name else None
+            if product is not None:  # tr(eye(m*n)) is m*n: from its factors
+                sizes[name] = product
+            elif name in values:
                 sizes[name] = _size(name, values[name])
             else:
                 raise ShapeError(f"the size of dimension {name} is not known: no array "
