@@ -20,11 +20,10 @@ unsimplified, and still correct.
 
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import Any
-
 import math
 import time
+from fractions import Fraction
+from typing import Any
 
 import sympy
 
@@ -182,7 +181,7 @@ def simplify_elementwise(root: Expr, budget: Budget | None = None) -> Expr:
 
 
 def _candidates(s: Any) -> list[Any]:
-    out = []
+    out: list[Any] = []
     try:
         together = sympy.together(s)
         numerator, denominator = sympy.fraction(together)

@@ -50,7 +50,7 @@ value.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -67,7 +67,7 @@ from matcalc.check.differences import (
 )
 from matcalc.check.sampling import domain_tags, draw_inputs, kink, size_assignments
 from matcalc.core.dims import dim_value, format_shape
-from matcalc.core.errors import DiffError, MatcalcError, ShapeError
+from matcalc.core.errors import MatcalcError
 from matcalc.core.expr import Expr
 from matcalc.numeric.binding import check_allocations
 

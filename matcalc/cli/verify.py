@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from matcalc.check.verify import VerifyReport, verify
+from matcalc.cli.encoding import ascii_fallback
 from matcalc.core.dims import format_shape
 from matcalc.core.errors import DiffError, MatcalcError, ShapeError
 from matcalc.core.expr import Expr
-from matcalc.cli.encoding import ascii_fallback
 
 
 def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:

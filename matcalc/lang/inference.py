@@ -69,10 +69,12 @@ class _Inference:
                 continue
             names = self._name_dims(unifier, shapes)
             try:
-                return self.builder.build(_concrete(unifier, shapes, names),
-                                          _Resolver(placeholders, names))
+                final = self.builder.build(_concrete(unifier, shapes, names),
+                                           _Resolver(placeholders, names))
             except Blame as blame:  # pragma: no cover - inference guarantees success
                 raise blame.error from None
+            assert final is not None  # without tolerate, a build returns or raises
+            return final
         raise ShapeError("could not infer the shapes of the variables", self.text, 0)
 
     def _placeholder_shapes(self, unifier: Unifier) -> dict[str, Shape]:

@@ -13,7 +13,6 @@ backend and printer sees one name.
 from __future__ import annotations
 
 import re
-
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from matcalc.core.dims import Shape
-from matcalc.core.expr import Expr, postorder
 from matcalc.core.errors import EvaluationError
+from matcalc.core.expr import Expr, postorder
 from matcalc.numeric.binding import bind, concrete, number_value
 from matcalc.ops.record import function as lookup
 from matcalc.ops.record import op as op_record
