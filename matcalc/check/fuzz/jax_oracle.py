@@ -75,6 +75,18 @@ def _calls(jnp: Any) -> dict[str, Fn]:
     }
 
 
+class Eye:
+    """A bare ``I``: the identity whose size the other operand of ``+ - * @`` says."""
+
+
+def _sized(jnp: Any, a: Any, other: Any) -> Any:
+    if not isinstance(a, Eye):
+        return a
+    if isinstance(other, Eye) or getattr(other, "ndim", 0) != 2:
+        raise Unknown("name I (an identity whose size is not read off a matrix)")
+    return jnp.eye(other.shape[0])
+
+
 class Interpreter:
     """The value of a parsed text with JAX, given the variables' values and the sizes."""
 
@@ -113,10 +125,16 @@ class Interpreter:
                 return values[r.value]
             if r.value in self.sizes:
                 return jnp.asarray(float(self.sizes[r.value]))
+            if r.value == "I":
+                return Eye()
             raise Unknown(f"name {r.value}")
         if k == "call":
             return self._call(r, values, memo)
         args = [self._eval(c, values, memo) for c in r.children]
+        if len(args) == 2:  # I + A, I @ B: the identity takes the other's size
+            args = [_sized(jnp, args[0], args[1]), _sized(jnp, args[1], args[0])]
+        elif any(isinstance(a, Eye) for a in args):
+            raise Unknown("name I (an identity whose size is not read off a matrix)")
         if k == "neg":
             return -args[0]
         if k == "transpose":
@@ -158,7 +176,10 @@ class Interpreter:
         fn = self.calls.get(name)
         if fn is None:
             raise Unknown(f"function {name}")
-        return fn(*[self._eval(c, values, memo) for c in kids])
+        args = [self._eval(c, values, memo) for c in kids]
+        if any(isinstance(a, Eye) for a in args):
+            raise Unknown("name I (an identity whose size is not read off a matrix)")
+        return fn(*args)
 
 
 def _matmul(jnp: Any, a: Any, b: Any) -> Any:
