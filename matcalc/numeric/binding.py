@@ -103,17 +103,12 @@ def bind(expr: Expr, values: Mapping[str, Any]) -> tuple[dict[str, Array], dict[
 
 
 def named_values(values: Any) -> dict[str, Any]:
-    """The values with their names read as the parser reads names (NFKC), checked to be text."""
+    """The values with their names read as the parser reads names (NFKC)."""
     if not isinstance(values, Mapping):
         raise ShapeError("values must be a dict from variable name to array, not "
                          f"{type(values).__name__}")
-    out: dict[str, Any] = {}
-    for k, v in values.items():
-        if not isinstance(k, str):
-            raise ShapeError(f"the values are keyed by variable and dimension names (text), "
-                             f"not {k!r}")
-        out[normal_name(k)] = v
-    return out
+    # entries that name nothing are ignored (SPEC section 4), keys that are not text too
+    return {normal_name(k): v for k, v in values.items() if isinstance(k, str)}
 
 
 def magnitude(n: int) -> str:
