@@ -102,9 +102,9 @@ def test_the_notation_matcalc_emits_converts(latex: str, expected: str) -> None:
 def test_every_operator_row_converts() -> None:
     """The LaTeX of every operator's derivative (tests/test_operators.py's rows), not only
     the page's: determinants, Kronecker products, index notation, Hadamard powers."""
-    from test_operators import ROWS, SHAPES
-
     import matcalc as mc
+
+    from test_operators import ROWS, SHAPES
 
     assert len(ROWS) > 30
     for row in ROWS:

@@ -33,7 +33,8 @@ from typing import Any
 
 from matcalc.algebra.translate import combine, translate
 from matcalc.core.dims import Dim, Shape
-from matcalc.core.einsum_spec import LETTERS, parse_spec
+from matcalc.core.einsum_spec import LETTERS, parse_spec, too_many_indices
+from matcalc.core.errors import DiffError
 from matcalc.core.expr import Expr, make
 from matcalc.ops import construct as c
 from matcalc.ops import sympy_arrays
@@ -341,12 +342,10 @@ def _einsum_node(operands: list[tuple[Expr, list[str]]], out: list[str], shape: 
     if all(e.op == "ones" for e, _ in operands) and \
             sorted(lab for _, labs in operands for lab in labs) == sorted(out):
         return c.mul(*scalars, c.ones(tuple(shape)))  # an outer product of ones: ones
-    names: dict[str, str] = {}
-    letters = iter(LETTERS)
-    for _, labs in operands:
-        for lab in labs:
-            if lab not in names:
-                names[lab] = next(letters)
+    distinct = list(dict.fromkeys(lab for _, labs in operands for lab in labs))
+    if len(distinct) > len(LETTERS):
+        raise DiffError(too_many_indices(len(distinct)))
+    names = dict(zip(distinct, LETTERS, strict=False))
     terms = ",".join("".join(names[lab] for lab in labs) for _, labs in operands)
     spec = f"{terms}->{''.join(names[lab] for lab in out)}"
     if len(operands) == 1 and spec in ("ij->ji",):

@@ -15,6 +15,7 @@ from typing import Any
 from matcalc.algebra.sympy_bridge import from_sympy_scalar
 from matcalc.core.errors import MatcalcError
 from matcalc.core.expr import Expr
+from matcalc.ops import construct as c
 from matcalc.ops.record import FUNCTIONS, Function, register_function_record
 
 
@@ -35,8 +36,9 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
     opinion treats the function as a SymPy function with this derivative, and
     the fuzzer draws it with weight ``fuzz`` (0: never).
     """
-    if not name.isidentifier():
+    if not isinstance(name, str) or not name.isidentifier():
         raise MatcalcError(f"function name {name!r} is not an identifier")
+    _check_options(name, numpy_fn, latex, fuzz)
     existing = FUNCTIONS.get(name)
     if existing is not None and existing.builtin:
         raise MatcalcError(f"{name!r} is a built-in function and cannot be redefined")
@@ -51,12 +53,17 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
                                f"not {type(derivative).__name__}")
         expr = sympy.Integer(derivative) if isinstance(derivative, int) else derivative
         derivative = expr
+        if symbol is not None and not isinstance(symbol, sympy.Symbol):
+            raise MatcalcError(f"symbol= names the argument of {name}'s derivative: a SymPy "
+                               f"Symbol or its name, not {type(symbol).__name__}")
         if symbol is None:
             free = sorted(expr.free_symbols, key=str)
             if len(free) > 1:
                 raise MatcalcError(f"derivative of {name} has several symbols {free}; "
                                    "say which one is the argument with symbol=")
             symbol = free[0] if free else sympy.Symbol("x")
+
+        _check_translatable(name, expr, symbol)
 
         def deriv(u: Expr, _e: Any = expr, _s: Any = symbol) -> Expr:
             return from_sympy_scalar(_e, _s, u)
@@ -66,9 +73,42 @@ def register_function(name: str, derivative: Any, numpy_fn: Callable[[Any], Any]
                            "registering it")
 
     register_function_record(Function(
-        name, numpy_fn or missing_value, deriv, latex or rf"\operatorname{{{name}}}",
+        name, numpy_fn or missing_value, deriv, latex or operator_latex(name),
         code=_code_name(numpy_fn), source=_source(numpy_fn),
         sympy=_sympy_function(name, derivative, symbol, numpy_fn), fuzz=fuzz, builtin=False))
+
+
+def operator_latex(name: str) -> str:
+    r"""``\operatorname{my\_f\_2}``: underscores escaped, other characters as text for KaTeX."""
+    body = "".join(ch if ch.isascii() and ch.isalnum() else "\\_" if ch == "_"
+                   else rf"\text{{{ch}}}" for ch in name)
+    return rf"\operatorname{{{body}}}"
+
+
+def _check_options(name: str, numpy_fn: Any, latex: Any, fuzz: Any) -> None:
+    if numpy_fn is not None and not callable(numpy_fn):
+        raise MatcalcError(f"numpy_fn of {name} must be a function of one array, not "
+                           f"{type(numpy_fn).__name__}")
+    if latex is not None and not isinstance(latex, str):
+        raise MatcalcError(f"latex of {name} must be text, such as r'\\operatorname{{{name}}}'")
+    if (isinstance(fuzz, bool) or not isinstance(fuzz, int | float)
+            or not 0 <= fuzz < float("inf")):
+        raise MatcalcError(f"fuzz of {name} is a weight, a non-negative number, not {fuzz!r}")
+
+
+def _check_translatable(name: str, expr: Any, symbol: Any) -> None:
+    """Refuse now a derivative that differentiation could not translate back from SymPy.
+
+    It is translated once, applied to a scalar stand-in: a SymPy function matcalc
+    has no counterpart of, another free symbol or a number that is not exact
+    would otherwise surface only at the first ``diff`` through the function.
+    """
+    try:
+        from_sympy_scalar(expr, symbol, c.var("_probe", ()))
+    except (ValueError, TypeError, MatcalcError) as e:
+        raise MatcalcError(f"the derivative of {name}, {str(expr)[:80]}, cannot be used: {e}; "
+                           "write it with the argument "
+                           f"{symbol} and functions matcalc knows (exp, log, sin, ...)") from None
 
 
 def _code_name(numpy_fn: Callable[[Any], Any] | None) -> str | None:

@@ -9,7 +9,7 @@ Cookbook writes it.
 
 from __future__ import annotations
 
-from matcalc.algebra.sympy_bridge import ELEMENTWISE_OPS, simplify_elementwise
+from matcalc.algebra.sympy_bridge import ELEMENTWISE_OPS, Budget, simplify_elementwise
 from matcalc.core.errors import DiffError, ShapeError
 from matcalc.core.expr import Expr, postorder, rebuild
 from matcalc.ops import construct as c
@@ -30,11 +30,12 @@ def remake(node: Expr, args: tuple[Expr, ...]) -> Expr:
 def simplify(e: Expr) -> Expr:
     """Simplify elementwise fractions with SymPy; factor matrix factors out of sums."""
     tops = _elementwise_tops(e)
+    budget = Budget()  # SymPy's time for this whole expression (sympy_bridge's limits)
 
     def visit(node: Expr, args: tuple[Expr, ...]) -> Expr:
         new = node if args == node.args else remake(node, args)
         if id(node) in tops and new.op in ("add", "mul"):
-            new = simplify_elementwise(new)
+            new = simplify_elementwise(new, budget)
         if new.op == "matmul":
             new = _expand_inverses(new)
         if new.op == "add":

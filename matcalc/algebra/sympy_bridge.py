@@ -9,10 +9,22 @@ conversion turns a user's SymPy derivative into a matcalc expression.
 
 SymPy is imported by the functions here when they run, not with the module:
 most derivatives have no elementwise fraction to simplify and never need it.
+
+SymPy's polynomial algebra has no time limit of its own and can take
+exponential time (``cancel`` expands products of sums), so what is handed to
+it is bounded: at most :data:`MAX_ATOMS` opaque parts and :data:`MAX_OPS`
+operations, brought over one common denominator (``together``, cheap) and
+cancelled only when the expanded numerator and denominator would have at most
+:data:`MAX_TERMS` terms; and one simplification (one ``diff``) spends at most
+:data:`SECONDS` in SymPy in all (a :class:`Budget`), so many small fractions
+cannot add up to minutes.  Beyond these limits the expression stays as it is:
+unsimplified, and still correct.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +36,21 @@ if TYPE_CHECKING:
     import sympy
 
 ELEMENTWISE_OPS = ("add", "mul", "pow", "const", "fn")
+
+MAX_ATOMS = 12  # opaque parts (matrix products, variables) of one elementwise expression
+MAX_OPS = 400  # SymPy operations (count_ops) of the expression handed to SymPy
+MAX_TERMS = 400  # terms of the expanded numerator or denominator cancel would build
+SECONDS = 2.0  # SymPy time of one simplification, all its elementwise parts together
+
+
+class Budget:
+    """The SymPy time left to one simplification; spent, SymPy is not called again."""
+
+    def __init__(self, seconds: float = SECONDS):
+        self.deadline = time.monotonic() + seconds
+
+    def left(self) -> bool:
+        return time.monotonic() < self.deadline
 
 
 def _sympy_heads() -> dict[str, Any]:
@@ -111,6 +138,9 @@ def _from_sympy(s: Any, table: dict[Any, Expr]) -> Expr:
             if node.is_Rational:
                 done[node] = c.const(Fraction(int(node.p), int(node.q)))
                 continue
+            if node.is_Float and node.is_finite:  # 0.5 as a user writes it: its decimal
+                done[node] = c.const(c.number(str(node)))
+                continue
             raise ValueError(f"cannot use the number {node} exactly")
         if not expanded:
             stack.append((node, True))
@@ -123,10 +153,12 @@ def _from_sympy(s: Any, table: dict[Any, Expr]) -> Expr:
             done[node] = c.mul(*args)
         elif node.is_Pow:
             done[node] = c.power(args[0], args[1])
-        elif node.func in by_head:
+        elif node.func in by_head and len(args) == 1:
             done[node] = c.fn(by_head[node.func], args[0])
+        elif node.is_Symbol:
+            raise ValueError(f"{node} is not the function's argument")
         else:
-            raise ValueError(f"cannot translate {node.func} from SymPy")
+            raise ValueError(f"matcalc has no function for SymPy's {node.func}")
     return done[s]
 
 
@@ -137,8 +169,10 @@ def from_sympy_scalar(expr: Any, symbol: Any, u: Expr) -> Expr:
     return _from_sympy(sympy.sympify(expr), {symbol: u})
 
 
-def simplify_elementwise(root: Expr) -> Expr:
-    """The simplest of ``root`` and SymPy's cancelled/factored forms of it."""
+def simplify_elementwise(root: Expr, budget: Budget | None = None) -> Expr:
+    """The simplest of ``root`` and SymPy's cancelled/factored forms of it (within bounds)."""
+    if budget is not None and not budget.left():
+        return root
     import sympy
 
     t = Translation()
@@ -146,9 +180,12 @@ def simplify_elementwise(root: Expr) -> Expr:
         s = t.to_sympy(root)
     except (TypeError, ValueError):
         return root
-    if len(t.atoms) > 12:
+    if len(t.atoms) > MAX_ATOMS:
         return root
-    best, best_ops = root, sympy.count_ops(s)
+    best_ops = sympy.count_ops(s)
+    if best_ops > MAX_OPS:
+        return root
+    best = root
     for candidate in _candidates(s):
         ops = sympy.count_ops(candidate)
         if ops < best_ops:
@@ -164,11 +201,53 @@ def simplify_elementwise(root: Expr) -> Expr:
 def _candidates(s: Any) -> list[Any]:
     import sympy
 
-    out = []
+    out: list[Any] = []
     try:
-        cancelled = sympy.cancel(s)
+        together = sympy.together(s)
+        numerator, denominator = sympy.fraction(together)
+        if max(expanded_terms(numerator), expanded_terms(denominator)) > MAX_TERMS:
+            return out
+        cancelled = sympy.cancel(together)
         out.append(cancelled)
         out.append(sympy.factor_terms(cancelled))
     except (sympy.PolynomialError, TypeError, ValueError):
         pass
     return out
+
+
+def expanded_terms(s: Any) -> int:
+    """An upper bound on the number of terms of ``expand(s)``, found without expanding.
+
+    A sum has the terms of its parts, a product the product of theirs, ``u**k``
+    at most ``C(n + k - 1, k)`` for ``n`` terms in ``u``; anything else is one
+    term.  Iterative, and capped, so that it is cheap on any input.
+    """
+    cap = 10 * MAX_TERMS
+    done: dict[Any, int] = {}
+    stack: list[tuple[Any, bool]] = [(s, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if node in done:
+            continue
+        parts = node.args if (node.is_Add or node.is_Mul or _positive_power(node)) else ()
+        if parts and not expanded:
+            stack.append((node, True))
+            stack.extend((a, False) for a in parts)
+            continue
+        if node.is_Add:
+            n = sum(done[a] for a in parts)
+        elif node.is_Mul:
+            n = 1
+            for a in parts:
+                n = min(cap, n * done[a])
+        elif parts:
+            k = int(node.exp)
+            n = math.comb(done[node.base] + k - 1, k) if k < cap else cap
+        else:
+            n = 1
+        done[node] = min(cap, n)
+    return done[s]
+
+
+def _positive_power(node: Any) -> bool:
+    return bool(node.is_Pow and node.exp.is_Integer and node.exp > 0)

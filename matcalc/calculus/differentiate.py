@@ -174,11 +174,20 @@ def hessian(f: Expr, wrt: str | Expr) -> Expr:
 
 def subs(expr: Expr, replacements: Mapping[str, Expr]) -> Expr:
     """Replace variables by expressions of the same shape."""
+    if not isinstance(expr, Expr):
+        raise ShapeError("subs needs an expression; parse the text first (matcalc.parse)")
+    if not isinstance(replacements, Mapping):
+        raise ShapeError("subs takes a dict from variable name to expression, as in "
+                         f"subs(e, {{'x': y}}), not {type(replacements).__name__}")
     table: dict[str, Expr] = {}
     for name, value in replacements.items():
+        if isinstance(name, Expr) and name.op == "var":
+            name = name.name
+        if not isinstance(name, str):
+            raise ShapeError(f"subs replaces variables given by name, not {name!r}")
         if not isinstance(value, Expr):
             raise ShapeError(f"the replacement for {name} must be an expression")
-        table[name] = value
+        table[normal_name(name)] = value  # as the parser reads names
     variables = expr.variables()
     for name, value in table.items():
         old = variables.get(name)

@@ -12,7 +12,8 @@ or a pole can be told apart.  The stage keeps no per-operator table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,8 +89,10 @@ def dimension_names(expr: Expr) -> list[str]:
                 for part in d.split("*"):
                     if not part.isdigit() and part not in names:
                         names.append(part)
-        if node.op == "dim" and node.attrs[0] not in names:
-            names.append(node.attrs[0])
+        if node.op == "dim":  # a size as a scalar, maybe a product (tr(eye(m*n)))
+            for part in str(node.attrs[0]).split("*"):
+                if not part.isdigit() and part not in names:
+                    names.append(part)
     return names
 
 
@@ -110,6 +113,35 @@ def choose_sizes(expr: Expr, dims: dict[str, int] | None, more: Sequence[Expr] =
     free = iter(s for s in candidates if s not in given.values())
     return {name: int(given[name]) if name in given else next(free, fallback)
             for name in names}
+
+
+MAX_ASSIGNMENTS = 4  # size assignments verify tries when a point is degenerate
+
+
+def size_assignments(expr: Expr, dims: dict[str, int] | None,
+                     more: Sequence[Expr] = ()) -> Iterator[dict[str, int]]:
+    """:func:`choose_sizes`, then (at most :data:`MAX_ASSIGNMENTS` in all) other orders of
+    the same sizes among the free dimensions, the reversed order first.
+
+    Ranks follow from the sizes: ``X' @ X`` with ``X`` 3×4 is singular for every
+    value, while with ``X`` 4×3 it is not; a verify that finds no usable point
+    tries the next assignment before it calls the check inconclusive.
+    """
+    sizes = choose_sizes(expr, dims, more)
+    yield sizes
+    free = [name for name in sizes if name not in (dims or {})]
+    if len(free) < 2:
+        return
+    values = [sizes[name] for name in free]
+    seen = {tuple(values)}
+    orders = itertools.chain([values[::-1]], (list(p) for p in itertools.permutations(values)))
+    for order in orders:
+        if len(seen) >= MAX_ASSIGNMENTS:
+            return
+        if tuple(order) in seen:
+            continue
+        seen.add(tuple(order))
+        yield {**sizes, **dict(zip(free, order, strict=True))}
 
 
 # ----------------------------------------------------------------------------------------

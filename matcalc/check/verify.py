@@ -50,13 +50,14 @@ value.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import numpy as np
 
+from matcalc.check.arguments import checked_arguments
 from matcalc.check.differences import (
     FULL_JACOBIAN_LIMIT,
     Direction,
@@ -64,10 +65,11 @@ from matcalc.check.differences import (
     choose_directions,
     difference,
 )
-from matcalc.check.sampling import choose_sizes, domain_tags, draw_inputs, kink
+from matcalc.check.sampling import domain_tags, draw_inputs, kink, size_assignments
 from matcalc.core.dims import dim_value, format_shape
-from matcalc.core.errors import DiffError, MatcalcError, ShapeError
+from matcalc.core.errors import MatcalcError
 from matcalc.core.expr import Expr
+from matcalc.numeric.binding import check_allocations
 
 __all__ = ["FULL_JACOBIAN_LIMIT", "Plan", "VerifyReport", "find_point", "verify"]
 
@@ -271,7 +273,7 @@ def verify(f: Expr, wrt: str, dims: dict[str, int] | None = None, seed: int = 0,
 
     if not isinstance(f, Expr):
         raise MatcalcError("verify needs an expression; parse the text first (matcalc.parse)")
-    seed, order, directions, rtol, atol, dims = _checked_arguments(
+    seed, order, directions, rtol, atol, dims = checked_arguments(
         seed, order, directions, rtol, atol, dims)
     if isinstance(wrt, Expr) and wrt.op == "var":
         wrt = wrt.name
@@ -281,7 +283,23 @@ def verify(f: Expr, wrt: str, dims: dict[str, int] | None = None, seed: int = 0,
     target = derivative if derivative is not None else diff(base, wrt)
     if not isinstance(target, Expr):
         raise MatcalcError("the derivative to check must be an expression")
-    sizes = choose_sizes(f, dims, (target,))
+    first: VerifyReport | None = None
+    for sizes in size_assignments(f, dims, (target,)):
+        for e in (f, base, target):  # before any array is drawn
+            check_allocations(e, sizes)
+        report = _verify_at(f, base, target, str(wrt), order, sizes, seed, directions, rtol,
+                            atol)
+        if not report.inconclusive:
+            return report
+        first = first or report  # a point may be degenerate only for these sizes: try others
+    assert first is not None  # size_assignments yields at least one assignment
+    return first
+
+
+def _verify_at(f: Expr, base: Expr, target: Expr, wrt: str, order: int,
+               sizes: dict[str, int], seed: int, directions: int, rtol: float,
+               atol: float) -> VerifyReport:
+    """:func:`verify` with these sizes."""
     variable = f.variables().get(wrt)
     if variable is None:  # not in f: the derivative must be an exact zero
         return _check_zero(f, target, str(wrt), order, sizes, seed)
@@ -345,37 +363,6 @@ def verify(f: Expr, wrt: str, dims: dict[str, int] | None = None, seed: int = 0,
                         evaluations, 0, "inconclusive: no point found where the function and "
                         f"its derivative are finite and smooth ({reason})",
                         inconclusive=True, shape=want, attempts=attempts)
-
-
-def _checked_arguments(seed: Any, order: Any, directions: Any, rtol: Any, atol: Any,
-                       dims: Any) -> tuple[int, int, int, float, float, dict[str, int] | None]:
-    """The arguments of :func:`verify`, checked (a clear MatcalcError for a bad one)."""
-    def integer(x: Any) -> bool:
-        return not isinstance(x, bool) and isinstance(x, int | np.integer)
-
-    if not integer(order) or order < 1:
-        raise DiffError(f"the order of a derivative is a positive integer, not {order!r}")
-    if not integer(directions) or directions < 1:
-        raise MatcalcError(f"directions must be a positive integer, not {directions!r}")
-    if not integer(seed) or seed < 0:
-        raise MatcalcError(f"seed must be a non-negative integer, not {seed!r}")
-    for name, tol in (("rtol", rtol), ("atol", atol)):
-        if (isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating)
-                or not math.isfinite(float(tol)) or tol < 0):
-            raise MatcalcError(f"{name} must be a finite non-negative number, not {tol!r} "
-                               f"(for example {name}=1e-6)")
-    if float(rtol) >= 1:
-        raise MatcalcError(f"rtol={rtol!r} lets any derivative pass: a relative tolerance "
-                           "is below 1 (for example rtol=1e-6)")
-    if dims is not None:
-        if not isinstance(dims, Mapping):
-            raise ShapeError(f"dims must map dimension names to sizes, e.g. "
-                             f"dims={{'n': 3}}, not {type(dims).__name__}")
-        for k in dims:
-            if not isinstance(k, str):
-                raise ShapeError(f"dims must map dimension names (text) to sizes, not {k!r}")
-        dims = dict(dims)
-    return int(seed), int(order), int(directions), float(rtol), float(atol), dims
 
 
 def _compare(plan: Plan, values: dict[str, Any], center: list[Any], wrt: str,

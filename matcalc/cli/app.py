@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from matcalc.calculus.steps import Derivation
 from matcalc.check.verify import verify
 from matcalc.cli import check as check_cli
+from matcalc.cli.encoding import ascii_fallback
 from matcalc.cli.serve import configure_parser as configure_serve
 from matcalc.cli.verify import configure_parser, parse_shapes, run_cli
 from matcalc.core.dims import format_shape
@@ -193,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    ascii_fallback()  # a terminal that cannot show ∂ or × gets d and x, not a crash
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -32,9 +32,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="also write the figures so far to this file every 30 s")
     p.add_argument("--sympy", type=float, default=0.0,
                    help="fraction of passing examples also cross-checked with SymPy")
+    p.add_argument("--jax", type=float, default=0.0,
+                   help="fraction of passing examples also checked against jax.jacobian")
+    p.add_argument("--corners", action="store_true",
+                   help="also generate einsum corner cases (order-3 plus scalars, summed-out "
+                        "operands, product dimensions)")
     args = p.parse_args(argv)
     if args.replay is not None:
-        s = sample(args.seed, args.replay, args.depth, args.exclude)
+        s = sample(args.seed, args.replay, args.depth, args.exclude, args.corners)
         print(s.describe())
         o = check(s, seed=args.replay)
         print(o.kind, o.detail)
@@ -56,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     fh.write(c.report() + "\n(in progress)\n")
 
     camp = campaign(args.examples, args.seed, args.jobs, args.depth, args.exclude,
-                    args.time_limit, progress, args.sympy)
+                    args.time_limit, progress, args.sympy, args.jax, args.corners)
     minimal = (minimise(camp, args.depth, args.exclude, args.shrink_budget)
                if args.shrink_budget > 0 else None)
     text = camp.report(minimal)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from matcalc.check.verify import VerifyReport, verify
+from matcalc.cli.encoding import ascii_fallback
 from matcalc.core.dims import format_shape
 from matcalc.core.errors import DiffError, MatcalcError, ShapeError
 from matcalc.core.expr import Expr
@@ -148,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = configure_parser(argparse.ArgumentParser(
         prog="matcalc verify",
         description="check symbolic derivatives against finite differences"))
+    ascii_fallback()
     try:
         args = p.parse_args(argv)
     except SystemExit as e:  # argparse exits 2 on bad arguments, 0 for --help

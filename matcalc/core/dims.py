@@ -28,6 +28,26 @@ class Unifier:
     def __init__(self) -> None:
         self.parent: dict[Dim, Dim] = {}
         self.counter = 0
+        # every write to parent, (key, previous value or None), so that the
+        # unifications of a shape rule that failed can be taken back (undo)
+        self.trail: list[tuple[Dim, Dim | None]] = []
+
+    def _set(self, d: Dim, root: Dim) -> None:
+        self.trail.append((d, self.parent.get(d)))
+        self.parent[d] = root
+
+    def mark(self) -> int:
+        """A point to :meth:`undo` back to."""
+        return len(self.trail)
+
+    def undo(self, mark: int) -> None:
+        """Take back every unification (and path compression) made since ``mark``."""
+        while len(self.trail) > mark:
+            d, previous = self.trail.pop()
+            if previous is None:
+                del self.parent[d]
+            else:
+                self.parent[d] = previous
 
     def fresh(self) -> str:
         self.counter += 1
@@ -38,7 +58,8 @@ class Unifier:
         while root in self.parent:
             root = self.parent[root]
         while d in self.parent and self.parent[d] != root:  # path compression
-            self.parent[d], d = root, self.parent[d]
+            d, following = self.parent[d], d
+            self._set(following, root)
         return root
 
     def unify(self, a: Dim, b: Dim) -> bool:
@@ -46,10 +67,10 @@ class Unifier:
         if a == b:
             return True
         if is_placeholder(a):
-            self.parent[a] = b
+            self._set(a, b)
             return True
         if is_placeholder(b):
-            self.parent[b] = a
+            self._set(b, a)
             return True
         if isinstance(a, str) and isinstance(b, str) and ("*" in a or "*" in b):
             # products (kron, vec) unify factor by factor: n*m with n*?1 makes ?1 = m
@@ -69,6 +90,11 @@ class Unifier:
 
 def _as_dim(text: str) -> Dim:
     return int(text) if text.isdigit() else text
+
+
+def active_unifier() -> Unifier | None:
+    """The unifier of the shape inference in progress, if any."""
+    return _active.get()
 
 
 @contextmanager

@@ -12,7 +12,17 @@ from matcalc.core.dims import Dim, dims_equal
 from matcalc.core.errors import ParseError, ShapeError
 from matcalc.core.expr import Expr
 
+# the index letters of an einsum: NumPy's einsum accepts these 52 and no others,
+# so a product over more distinct indices (a derivative of order about 26 and up)
+# cannot be written as one einsum
 LETTERS = "ijklmnopqrstuvwxyzabcdefghABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def too_many_indices(count: int) -> str:
+    """The message for a product over more distinct indices than :data:`LETTERS` has."""
+    return (f"this result needs a product over {count} distinct indices, but an einsum "
+            f"has only {len(LETTERS)} index letters (a-z, A-Z), the limit of matcalc and "
+            "NumPy; a derivative of this order cannot be written: differentiate fewer times")
 
 
 def parse_spec(spec: str, operands: Sequence[Expr]) -> tuple[list[str], str]:

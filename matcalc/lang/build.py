@@ -9,10 +9,12 @@ that failed, so that inference can change the rank of a variable in them.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from typing import Protocol
 
 from matcalc.algebra.contraction import build_einsum
-from matcalc.core.dims import Dim, Shape, product_dim
+from matcalc.core.dims import Dim, Shape, active_unifier, product_dim
 from matcalc.core.errors import MatcalcError, ParseError, ShapeError
 from matcalc.core.expr import Expr
 from matcalc.lang.parser import CHAINS, Parsed, Raw
@@ -55,23 +57,39 @@ class ExprBuilder:
         self._shapes: dict[str, Shape] = {}
         self._dims: IdentityDims | None = None
         self._identity_dims: dict[int, Dim] = {}
+        self.leaf_uses: Counter[str] = Counter()
 
-    def build(self, shapes: dict[str, Shape], dims: IdentityDims) -> Expr:
-        """The expression with these variable shapes; raises :class:`Blame` on a shape error."""
+    def build(self, shapes: dict[str, Shape], dims: IdentityDims,
+              tolerate: Callable[[Blame], bool] | None = None) -> Expr | None:
+        """The expression with these variable shapes; raises :class:`Blame` on a shape error.
+
+        With ``tolerate``, a shape error it accepts (it repaired the shapes for the
+        next build) does not end the build: the failed node's unifications are
+        taken back, it and the nodes above it are skipped, the rest is built, so
+        that one build finds every independent repair; the result is then None.
+        """
         self._shapes = shapes
         self._dims = dims  # placeholders (first passes) or resolved names (final)
         self._identity_dims = {}
+        self.leaf_uses = Counter()  # built occurrences of each variable, this build
         definitions = self.scope.definitions
         built: dict[int, Expr] = {}
+        failed: set[int] = set()  # raw nodes skipped after a tolerated shape error
+        unifier = active_unifier()
         definitions_built: dict[str, Expr] = {}
         in_progress: set[str] = set()
         root = self.parsed.expr
         stack: list[tuple[Raw, bool]] = [(root, False)]
         while stack:
             r, expanded = stack.pop()
-            if id(r) in built:
+            if id(r) in built or id(r) in failed:
                 continue
             kids = self._children(r)
+            if expanded and any(id(k) in failed for k in kids):
+                failed.add(id(r))
+                if r.kind == "name":
+                    in_progress.discard(r.value)
+                continue
             if not expanded:
                 if r.kind == "name" and r.value in definitions:
                     if r.value in in_progress:
@@ -87,12 +105,26 @@ class ExprBuilder:
                         stack.append((k, False))
                 continue
             args = [built[id(k)] for k in kids]
+            mark = unifier.mark() if unifier is not None else 0
             try:
                 node = self._node(r, args)
             except ShapeError as e:
                 if not e.text:
                     e.at(self.text, r.pos)
-                raise Blame(e, self._operands(r)) from None
+                blame = Blame(e, self._operands(r))
+                if tolerate is None or not tolerate(blame):
+                    raise blame from None
+                if unifier is not None:
+                    unifier.undo(mark)
+                failed.add(id(r))
+                continue
+            except Blame as blame:  # a chain's step (_step_error)
+                if tolerate is None or not tolerate(blame):
+                    raise
+                if unifier is not None:
+                    unifier.undo(mark)
+                failed.add(id(r))
+                continue
             except MatcalcError as e:
                 if not e.text:
                     e.at(self.text, r.pos)
@@ -101,7 +133,15 @@ class ExprBuilder:
             if r.kind == "name" and r.value in definitions:
                 definitions_built[r.value] = node
                 in_progress.discard(r.value)
-        return built[id(root)]
+            elif r.kind == "name" and node.op == "var":
+                self.leaf_uses[r.value] += 1
+        return None if failed else built[id(root)]
+
+    def only_here(self, name: str, blame: Blame) -> bool:
+        """Whether every occurrence of variable ``name`` built so far is an operand of
+        the node that failed, so that no rule that succeeded has unified its dimensions."""
+        direct = sum(1 for r in blame.operands if r.kind == "name" and r.value == name)
+        return self.leaf_uses[name] == direct
 
     def _children(self, r: Raw) -> list[Raw]:
         """The raw nodes whose expressions ``r`` is built from."""
@@ -341,6 +381,8 @@ class ExprBuilder:
                              f"got {n}", self.text, r.pos)
 
     def _dim_arg(self, a: Raw) -> Dim:
+        if a.kind == "number" and a.value.isdigit() and len(a.value) > c.MAX_DIGITS:
+            raise ParseError(f"a dimension has at most {c.MAX_DIGITS} digits", self.text, a.pos)
         if a.kind == "number" and a.value.isdigit() and int(a.value) >= 1:
             return int(a.value)
         if a.kind == "name" and a.value not in self.scope.declared:

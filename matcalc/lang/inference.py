@@ -6,7 +6,11 @@ the ordinary constructors while a :class:`~matcalc.core.dims.Unifier` is
 active, so every shape rule unifies the placeholders it compares.  When a rule
 fails and blames an operand (``ShapeError.suspects``), undeclared variables in
 that operand take the rank the rule wanted (``s * A`` makes ``s`` a scalar) and
-the build is tried again.  Finally placeholders get short readable names and
+the build is tried again.  Repairs that cannot interact are found in one build:
+when the variables repaired occur nowhere yet but as operands of the node that
+failed, no rule has unified their old dimensions, so the build goes on past that
+node (its unifications taken back) to the next error; ``s1*A + ... + s2000*A``
+takes two builds, not 2,000.  Finally placeholders get short readable names and
 the expression is built once more with concrete shapes.
 """
 
@@ -40,6 +44,7 @@ class _Inference:
         self.builder = ExprBuilder(text, parsed, self.scope)
         self.ranks: dict[str, int] = {}
         self.flexible: set[str] = set()  # undeclared, and not yet repaired
+        self.repaired_this_build = False
         for name in self.scope.variables:
             if name in declared:
                 self.ranks[name] = len(declared[name].shape)
@@ -52,19 +57,24 @@ class _Inference:
             unifier = Unifier()
             placeholders = _Placeholders(unifier)
             shapes = self._placeholder_shapes(unifier)
+            self.repaired_this_build = False
             try:
                 with unifying(unifier):
-                    self.builder.build(shapes, placeholders)
+                    built = self.builder.build(shapes, placeholders, self._tolerate)
             except Blame as blame:
-                if self._repair(blame):
-                    continue
+                if self.repaired_this_build or self._repair(blame):
+                    continue  # after a repair, an error may be the old shapes': build again
                 self._raise_readable(blame, placeholders, shapes)
+            if built is None:  # repairs were made
+                continue
             names = self._name_dims(unifier, shapes)
             try:
-                return self.builder.build(_concrete(unifier, shapes, names),
-                                          _Resolver(placeholders, names))
+                final = self.builder.build(_concrete(unifier, shapes, names),
+                                           _Resolver(placeholders, names))
             except Blame as blame:  # pragma: no cover - inference guarantees success
                 raise blame.error from None
+            assert final is not None  # without tolerate, a build returns or raises
+            return final
         raise ShapeError("could not infer the shapes of the variables", self.text, 0)
 
     def _placeholder_shapes(self, unifier: Unifier) -> dict[str, Shape]:
@@ -76,18 +86,33 @@ class _Inference:
                 shapes[name] = tuple(unifier.fresh() for _ in range(self.ranks[name]))
         return shapes
 
-    def _repair(self, blame: Blame) -> bool:
-        changed = False
+    def _repairs(self, blame: Blame) -> dict[str, int]:
+        """The new ranks that the failed rule asks of undeclared variables."""
+        changes: dict[str, int] = {}
         for index, rank in blame.error.suspects:
             if index >= len(blame.operands):
                 continue
             for r in walk(blame.operands[index]):
                 if (r.kind == "name" and r.value in self.flexible
                         and self.ranks.get(r.value) != rank):
-                    self.ranks[r.value] = rank
-                    self.flexible.discard(r.value)  # each variable is repaired once
-                    changed = True
-        return changed
+                    changes[r.value] = rank
+        return changes
+
+    def _repair(self, blame: Blame) -> bool:
+        changes = self._repairs(blame)
+        for name, rank in changes.items():
+            self.ranks[name] = rank
+            self.flexible.discard(name)  # each variable is repaired once
+        return bool(changes)
+
+    def _tolerate(self, blame: Blame) -> bool:
+        """Repair now and build on, if the repair cannot interact with the rest."""
+        changes = self._repairs(blame)
+        if not changes or not all(self.builder.only_here(v, blame) for v in changes):
+            return False
+        self._repair(blame)
+        self.repaired_this_build = True
+        return True
 
     def _raise_readable(self, blame: Blame, placeholders: _Placeholders,
                         shapes: dict[str, Shape]) -> None:

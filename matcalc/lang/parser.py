@@ -12,6 +12,7 @@ backend and printer sees one name.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,6 +32,16 @@ MAX_DEPTH = 5_000  # nesting of operators and parentheses
 def normal_name(name: str) -> str:
     """``name`` as Python reads the identifier: NFKC-normalised (``ｘ`` is ``x``), a plain str."""
     return unicodedata.normalize("NFKC", str.__str__(name))
+
+
+MAX_DIM_DIGITS = 1000  # as numbers (ops.base.MAX_DIGITS): below Python's int-to-text limit
+
+
+def _dim_int(tok: Token, text: str) -> int:
+    if len(tok) > MAX_DIM_DIGITS:
+        raise ParseError(f"a dimension has at most {MAX_DIM_DIGITS} digits", text,
+                         tok.start_pos or 0)
+    return int(tok)
 
 
 def _name(tok: Token, text: str) -> str:
@@ -83,9 +94,33 @@ def grammar_text() -> str:
             "utf-8")
 
 
+def identifier_marks() -> str:
+    r"""A regex class body of the characters Python allows inside identifiers but ``\w``
+    does not match: combining marks (``x̂`` is ``x`` + U+0302) and a few more.
+
+    The grammar's NAME is ``\w+``; SPEC allows every ``str.isidentifier()`` name, so
+    the parser widens NAME by these (read from this Python's Unicode tables).
+    """
+    word = re.compile(r"\w")
+    ranges: list[list[int]] = []
+    for block in (range(0x300, 0x1E950), range(0xE0100, 0xE01F0)):
+        for cp in block:
+            ch = chr(cp)
+            if not word.match(ch) and ("a" + ch).isidentifier():
+                if ranges and ranges[-1][1] == cp - 1:
+                    ranges[-1][1] = cp
+                else:
+                    ranges.append([cp, cp])
+    return "".join(f"\\U{a:08X}" if a == b else f"\\U{a:08X}-\\U{b:08X}"
+                   for a, b in ranges)
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = grammar_text()
+    name = r"NAME: /(?!\d)\w+/"
+    if name in grammar:  # see identifier_marks
+        grammar = grammar.replace(name, r"NAME: /(?!\d)[\w" + identifier_marks() + "]+/")
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 
@@ -241,7 +276,7 @@ def _convert(tree: Tree[Token], text: str) -> Parsed:
                 assert isinstance(d, Tree)
                 tok = d.children[0]
                 assert isinstance(tok, Token)
-                dims.append(int(tok) if d.data == "dim_int" else _name(tok, text))
+                dims.append(_dim_int(tok, text) if d.data == "dim_int" else _name(tok, text))
             declarations.append(Declaration(_name(name_tok, text), normal_name(str(kind_tok)), dims,
                                             name_tok.start_pos or 0))
     return Parsed(expr, declarations, definitions)

@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from matcalc.core.errors import EvaluationError, ShapeError
+from matcalc.core.errors import EvaluationError, MatcalcError, ShapeError
 from matcalc.core.expr import Expr
 from matcalc.numeric.binding import bind, concrete
 from matcalc.numeric.executor import run_recipe
 from matcalc.numeric.lowering import Lowering
-from matcalc.numeric.reference import apply_op, leaf_value
+from matcalc.numeric.reference import apply_op, leaf_value, out_of_memory
 
 __all__ = ["evaluate", "to_numpy"]
 
@@ -49,7 +49,8 @@ def to_numpy(expr: Expr) -> Callable[..., Array]:
 
 def _compile(expr: Expr) -> Callable[[Mapping[str, Any]], Array]:
     if not isinstance(expr, Expr):
-        raise TypeError("to_numpy needs an expression")
+        raise MatcalcError(f"evaluate and to_numpy need an expression, not "
+                           f"{type(expr).__name__}; parse the text first (matcalc.parse)")
     low = Lowering([expr])
     order = low.order([expr])
     index = {id(n): i for i, n in enumerate(order)}
@@ -57,6 +58,12 @@ def _compile(expr: Expr) -> Callable[[Mapping[str, Any]], Array]:
 
     def compute(values: Mapping[str, Any]) -> Array:
         arrays, sizes = bind(expr, values)
+        try:
+            return _run(arrays, sizes)
+        except MemoryError:
+            raise EvaluationError(out_of_memory(sizes)) from None
+
+    def _run(arrays: dict[str, Array], sizes: dict[str, int]) -> Array:
         results: list[Array] = []
         with np.errstate(all="ignore"):
             for node, arg_ids, recipe in plan:

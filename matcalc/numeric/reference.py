@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from matcalc.core.dims import Shape
+from matcalc.core.errors import EvaluationError
 from matcalc.core.expr import Expr, postorder
-from matcalc.numeric.binding import bind, concrete
+from matcalc.numeric.binding import bind, concrete, number_value
 from matcalc.ops.record import function as lookup
 from matcalc.ops.record import op as op_record
 
@@ -72,7 +73,7 @@ def leaf_value(node: Expr, arrays: Mapping[str, Array], sizes: dict[str, int]) -
     """The value of a node without operands, given :func:`bind`'s arrays and sizes."""
     op = node.op
     if op == "const":
-        return np.float64(node.attrs[0])
+        return np.float64(number_value(node.attrs[0]))
     if op == "var":
         return arrays[node.attrs[0]]
     if op == "dim":
@@ -125,12 +126,22 @@ class ReferencePlan:
         arrays, sizes = bind(self.expr, values)
         results: list[Array] = []
         with np.errstate(all="ignore"):
-            for node, arg_ids in self._steps:
-                if arg_ids:
-                    results.append(apply_op(node, [results[i] for i in arg_ids], sizes))
-                else:
-                    results.append(leaf_value(node, arrays, sizes))
+            try:
+                for node, arg_ids in self._steps:
+                    if arg_ids:
+                        results.append(apply_op(node, [results[i] for i in arg_ids], sizes))
+                    else:
+                        results.append(leaf_value(node, arrays, sizes))
+            except MemoryError:
+                raise EvaluationError(out_of_memory(sizes)) from None
         return results
+
+
+def out_of_memory(sizes: dict[str, int]) -> str:
+    """The message for an evaluation that ran out of memory."""
+    given = ", ".join(f"{k} = {v}" for k, v in sizes.items())
+    return (f"not enough memory to evaluate with these sizes ({given}); use smaller "
+            "sizes, or a form of the expression with smaller intermediate arrays")
 
 
 def node_values(expr: Expr, values: Mapping[str, Any]) -> list[tuple[Expr, Array]]:

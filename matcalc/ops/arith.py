@@ -187,15 +187,18 @@ def mul(*factors: Expr) -> Expr:
             continue
         g = groups.get(id(base))
         if g is None:
-            groups[id(base)] = [exponent, base, pos]
+            groups[id(base)] = [exponent, base, pos, f]
         else:
             g[0] += exponent
+            g[3] = None  # combined: the factor is built anew
     coeff = number(coeff)
     if coeff == 0:
         return zeros(shape)
     items = list(others)
-    for exponent, base, pos in groups.values():
-        if exponent != 0:
+    for exponent, base, pos, alone in groups.values():
+        if alone is not None:  # met once: the factor itself (no new power node to build)
+            items.append((pos, alone))
+        elif exponent != 0:
             items.append((pos, power(base, const(exponent))))
     if any(e.op == "mul" for _, e in items):  # (a * b)^-1 came back as a^-1 * b^-1: flatten
         return mul(const(coeff), *(e for _, e in sorted(items, key=lambda it: it[0])),

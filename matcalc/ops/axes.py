@@ -18,7 +18,6 @@ from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
-import sympy
 
 from matcalc.core.dims import Dim
 from matcalc.core.errors import ShapeError
@@ -229,6 +228,8 @@ def _along(fn: Callable[[sa.Obj], sa.Obj], axis: int, keep: bool
 
 
 def _largest(v: sa.Obj) -> sa.Obj:
+    import sympy  # on first use: import matcalc does not load SymPy
+
     return sa.scalar(sympy.Max(*v.flat))
 
 

@@ -10,7 +10,6 @@ opinion SymPy's ``pi`` — and its derivative is zero.
 from __future__ import annotations
 
 import numpy as np
-import sympy
 
 from matcalc.core.expr import Expr, make
 from matcalc.ops import sympy_arrays as sa
@@ -25,7 +24,13 @@ def pi() -> Expr:
     return make(PI, (const(1),), (), ())
 
 
+def _sympy_pi(node: Expr, a: object, ctx: object) -> object:
+    import sympy  # on first use: import matcalc does not load SymPy
+
+    return sa.scalar(sympy.pi)
+
+
 register(
     Op(PI, 1, rebuild=lambda node, args: pi(), numpy=lambda one: np.float64(np.pi),
-       code="np.pi", stem="pi", sympy=lambda node, a, ctx: sa.scalar(sympy.pi)),
+       code="np.pi", stem="pi", sympy=_sympy_pi),
 )

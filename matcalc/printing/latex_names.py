@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from matcalc.core.dims import Dim, Shape
 
@@ -79,8 +80,33 @@ def latex_name(name: str, bold: bool = False) -> tuple[str, bool]:
     return _symbol(name, bold), False
 
 
+# combining marks that are math accents: x̂ (x + U+0302) is \hat{x}
+ACCENTS = {"\u0300": "grave", "\u0301": "acute", "\u0302": "hat", "\u0303": "tilde",
+           "\u0304": "bar", "\u0306": "breve", "\u0307": "dot", "\u0308": "ddot",
+           "\u030c": "check", "\u20d7": "vec"}
+
+
+def _clusters(s: str) -> list[str]:
+    """``s`` cut into characters with their combining marks (which KaTeX needs together)."""
+    out: list[str] = []
+    for ch in s:
+        if out and unicodedata.category(ch).startswith("M"):
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
 def _symbol(s: str, bold: bool) -> str:
     """One symbol without subscript: a letter, a Greek letter, or an upright word."""
+    stripped = s.rstrip("".join(ACCENTS))
+    if stripped != s and len(_clusters(stripped)) == 1:  # x̂, θ̄: the accent over the letter
+        out = _symbol(stripped, bold)
+        for mark in s[len(stripped):]:
+            out = rf"\{ACCENTS[mark]}{{{out}}}"
+        return out
+    if s == "_":
+        return r"\_"
     if s in GREEK or (len(s) == 1 and s in UNICODE_GREEK):
         command = "\\" + s if s in GREEK else UNICODE_GREEK[s]
         if not bold:
@@ -91,12 +117,21 @@ def _symbol(s: str, bold: bool) -> str:
         return rf"\mathbf{{{s}}}" if bold else s
     # a word: ASCII runs upright, Greek letters as commands, anything else as text
     parts: list[str] = []
-    for run in re.findall(r"[A-Za-z0-9_]+|.", s):
-        if run.isascii():
-            parts.append(run.replace("_", r"\_"))
-        elif run in UNICODE_GREEK:
-            parts.append(f"{{{UNICODE_GREEK[run]}}}")
+    for ch in _clusters(s):
+        base, marks = ch[:1], ch[1:]
+        if unicodedata.category(base).startswith("M"):  # a mark on nothing (x_̂)
+            base, marks = "", ch
+        if base.isascii():
+            text = base.replace("_", r"\_")
+        elif base in UNICODE_GREEK:
+            text = f"{{{UNICODE_GREEK[base]}}}"
         else:
-            parts.append(rf"\text{{{run}}}")
+            text = rf"\text{{{base}}}"
+        if any(mark not in ACCENTS for mark in marks):  # the letter with its marks as text
+            text = rf"\text{{{ch}}}" if base else ""  # (a mark on nothing cannot be shown)
+        else:
+            for mark in marks:  # accents KaTeX knows
+                text = rf"\{ACCENTS[mark]}{{{text}}}"
+        parts.append(text)
     font = r"\mathbf" if bold else r"\mathrm"
     return f"{font}{{{''.join(parts)}}}"

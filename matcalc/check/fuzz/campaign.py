@@ -146,9 +146,13 @@ class _time_limit:  # noqa: N801 - a context manager, used like a function
 
 def run_range(seed: int, start: int, stop: int, depth: int = 3, exclude: Sequence[str] = (),
               deadline: float | None = None, sympy: float = 0.0,
-              example_limit: float | None = 60.0) -> Campaign:
+              example_limit: float | None = 60.0, jax: float = 0.0,
+              corners: bool = False) -> Campaign:
     """Examples ``start`` to ``stop``; a fraction ``sympy`` of those that pass is also
-    cross-checked with the SymPy second opinion."""
+    cross-checked with the SymPy second opinion, a fraction ``jax`` with JAX's
+    ``jacobian`` (:mod:`~matcalc.check.fuzz.jax_oracle`); ``corners`` adds the
+    productions of :mod:`~matcalc.check.fuzz.einsums`.  All examples of a range run
+    in this process, one after the other, so state leaking between parses shows."""
     import warnings
 
     camp = Campaign(seed)
@@ -158,7 +162,7 @@ def run_range(seed: int, start: int, stop: int, depth: int = 3, exclude: Sequenc
         for i in range(start, stop):
             if deadline is not None and time.time() > deadline:
                 break
-            s = sample(seed, i, depth, exclude)
+            s = sample(seed, i, depth, exclude, corners)
             try:
                 with _time_limit(example_limit):
                     o = check(s, seed=i)
@@ -176,27 +180,43 @@ def run_range(seed: int, start: int, stop: int, depth: int = 3, exclude: Sequenc
                         o = so
                 except _Slow:
                     camp.sympy_timeouts += 1
+            if o.kind == "pass" and random.Random(f"jax:{seed}:{i}").random() < jax:
+                o = _jax(s, i, example_limit) or o
             camp.add(i, s, o)
     camp.seconds = time.monotonic() - t0
     return camp
 
 
-def _worker(args: tuple[int, int, int, int, tuple[str, ...], float | None, float]
-            ) -> Campaign:
+def _jax(s: Sample, i: int, limit: float | None) -> Outcome | None:
+    """The JAX oracle's failure on ``s`` (None when it agrees or has no opinion)."""
+    from matcalc.check.fuzz.jax_oracle import jax_check
+
+    try:
+        with _time_limit(limit):
+            o = jax_check(s, seed=i)
+    except _Slow:
+        return None
+    except Exception:
+        tb = traceback.format_exc()
+        return Outcome("crash", f"jax oracle\n{tb}", signature=failure_signature("crash", tb))
+    return o if o.failed else None
+
+
+def _worker(args: tuple[Any, ...]) -> Campaign:
     return run_range(*args)
 
 
 def campaign(examples: int, seed: int = 0, jobs: int = 1, depth: int = 3,
              exclude: Sequence[str] = (), time_limit: float | None = None,
              progress: Callable[[Campaign], None] | None = None,
-             sympy: float = 0.0) -> Campaign:
+             sympy: float = 0.0, jax: float = 0.0, corners: bool = False) -> Campaign:
     """Run ``examples`` examples (in ``jobs`` processes), stopping after ``time_limit`` s."""
     deadline = time.time() + time_limit if time_limit else None
     total = Campaign(seed)
     t0 = time.monotonic()
     chunk = 50
-    tasks = [(seed, i, min(i + chunk, examples), depth, tuple(exclude), deadline, sympy)
-             for i in range(0, examples, chunk)]
+    tasks = [(seed, i, min(i + chunk, examples), depth, tuple(exclude), deadline, sympy, 60.0,
+              jax, corners) for i in range(0, examples, chunk)]
     if jobs <= 1:
         for t in tasks:
             total.merge(_worker(t))

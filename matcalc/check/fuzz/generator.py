@@ -18,6 +18,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from matcalc.check.fuzz.einsums import scalar_productions
 from matcalc.check.fuzz.tree import (
     CONSTANTS,
     DIMS,
@@ -64,10 +65,12 @@ def _written(name: str, entry: Fuzz) -> str:
 class Generator:
     """Random well-typed expressions; ``depth`` bounds the nesting."""
 
-    def __init__(self, rnd: random.Random, depth: int = 3, exclude: Sequence[str] = ()):
+    def __init__(self, rnd: random.Random, depth: int = 3, exclude: Sequence[str] = (),
+                 corners: bool = False):
         self.r = rnd
         self.depth = depth
         self.exclude = set(exclude)
+        self.corners = corners  # also the productions of check/fuzz/einsums.py
 
     # -- entry point -------------------------------------------------------------------
     def sample(self) -> Sample:
@@ -336,6 +339,8 @@ class Generator:
             (1, lambda: (lambda n: node(f"sum({call(SOFTMAX)}({{0}}) * {{1}})", s,
                                       g((n,), d), g((n,), d)))(k())),
         ]
+        if self.corners:
+            options += scalar_productions(r, g, d)
         kron, vec = call(KRON), call(VEC)
         if self.ok(KRON):
             options += [
@@ -462,9 +467,10 @@ class Generator:
         return self.pick(options)
 
 
-def sample(seed: int, index: int, depth: int = 3, exclude: Sequence[str] = ()) -> Sample:
+def sample(seed: int, index: int, depth: int = 3, exclude: Sequence[str] = (),
+           corners: bool = False) -> Sample:
     """Example ``index`` of the campaign with ``seed`` (independent of the others)."""
-    return Generator(random.Random(f"{seed}:{index}"), depth, exclude).sample()
+    return Generator(random.Random(f"{seed}:{index}"), depth, exclude, corners).sample()
 
 
 def expressions(depth: int = 3, exclude: Sequence[str] = ()) -> Any:

@@ -53,6 +53,7 @@ FAILURE_KINDS = {
     "sympy": "SymPy's entry-by-entry derivative disagrees with matcalc's",
     "slow": "one example took more than a minute (a hang in diff, simplify or SymPy)",
     "evaluate": "evaluate (the lowered NumPy plan) disagrees with the operator-by-operator value",
+    "jax": "jax.jacobian of the text, interpreted with JAX, disagrees with matcalc's derivative",
 }
 
 

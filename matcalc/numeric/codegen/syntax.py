@@ -7,6 +7,7 @@ from typing import Any
 
 from matcalc.core.dims import Dim
 from matcalc.core.expr import Expr
+from matcalc.numeric.binding import number_value
 
 # precedence levels of Python expressions, loosest first
 COND, ADD, MUL, UNARY, POW, ATOM = range(6)
@@ -20,10 +21,11 @@ def paren(code: str, prec: int, need: int) -> str:
 
 
 def number(v: Any) -> Code:
+    value = number_value(v)  # beyond the float range: an EvaluationError, as evaluate's
     if isinstance(v, int):
         text = str(v)
     else:
-        text = repr(float(v))
+        text = repr(value)
     return text, (UNARY if text.startswith("-") else ATOM)
 
 
