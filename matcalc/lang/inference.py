@@ -18,8 +18,10 @@ from matcalc.core.dims import Dim, Shape, Unifier, is_placeholder, unifying
 from matcalc.core.errors import MatcalcError, ShapeError
 from matcalc.core.expr import Expr
 from matcalc.lang.build import Blame, ExprBuilder
+from matcalc.lang.coefficients import coefficients
 from matcalc.lang.declarations import VarDecl
 from matcalc.lang.parser import Parsed
+from matcalc.lang.readings import Readings
 from matcalc.lang.scope import Scope, walk
 from matcalc.lang.surface import RESERVED
 
@@ -35,11 +37,19 @@ def infer(text: str, parsed: Parsed, declared: dict[str, VarDecl]) -> Expr:
 class _Inference:
     def __init__(self, text: str, parsed: Parsed, declared: dict[str, VarDecl]):
         self.text = text
+        self.parsed = parsed
         self.declared = declared
         self.scope = Scope(text, parsed, declared)
         self.builder = ExprBuilder(text, parsed, self.scope)
         self.ranks: dict[str, int] = {}
         self.flexible: set[str] = set()  # undeclared, and not yet repaired
+        self.undeclared = {v for v in self.scope.variables if v not in declared}
+        self.forced_scalars: list[tuple[str, int]] = []  # lowercase names repair made scalar
+        # where each name is transposed (x' of a scalar is a sign it was meant as a vector)
+        self.transposed: dict[str, int] = {}
+        for r in walk(parsed.expr):
+            if r.kind == "transpose" and r.children[0].kind == "name":
+                self.transposed.setdefault(r.children[0].value, r.children[0].pos)
         for name in self.scope.variables:
             if name in declared:
                 self.ranks[name] = len(declared[name].shape)
@@ -48,7 +58,8 @@ class _Inference:
                 self.flexible.add(name)
 
     def run(self) -> Expr:
-        for _ in range(len(self.scope.variables) + 2):
+        coefficients_done = False
+        for _ in range(len(self.scope.variables) + 3):
             unifier = Unifier()
             placeholders = _Placeholders(unifier)
             shapes = self._placeholder_shapes(unifier)
@@ -59,12 +70,32 @@ class _Inference:
                 if self._repair(blame):
                     continue
                 self._raise_readable(blame, placeholders, shapes)
+            if not coefficients_done:
+                coefficients_done = True  # one more build at most, whatever the number of names
+                found = [n for n in coefficients(self.parsed, self.builder.node_shapes,
+                                                 self.flexible, self.undeclared)
+                         if self.ranks[n] != 0]
+                if found:
+                    for name in found:
+                        self.ranks[name] = 0
+                        self.flexible.discard(name)
+                    continue
             names = self._name_dims(unifier, shapes)
+            self.builder.readings = readings = Readings(self.text)
             try:
-                return self.builder.build(_concrete(unifier, shapes, names),
+                expr = self.builder.build(_concrete(unifier, shapes, names),
                                           _Resolver(placeholders, names))
             except Blame as blame:  # pragma: no cover - inference guarantees success
                 raise blame.error from None
+            finally:
+                self.builder.readings = None
+            for name, pos in self.forced_scalars:
+                readings.note(pos, f"{name} is read as a scalar, because of how it is used "
+                                   f"here, though it is transposed elsewhere: if it is a "
+                                   f"vector, declare it (where {name}: vector(n)) and write "
+                                   "@ for matrix products")
+            readings.issue(stacklevel=5)
+            return expr
         raise ShapeError("could not infer the shapes of the variables", self.text, 0)
 
     def _placeholder_shapes(self, unifier: Unifier) -> dict[str, Shape]:
@@ -87,6 +118,9 @@ class _Inference:
                     self.ranks[r.value] = rank
                     self.flexible.discard(r.value)  # each variable is repaired once
                     changed = True
+                    transposed = self.transposed.get(r.value)
+                    if rank == 0 and r.value[:1].islower() and transposed is not None:
+                        self.forced_scalars.append((r.value, transposed))
         return changed
 
     def _raise_readable(self, blame: Blame, placeholders: _Placeholders,
