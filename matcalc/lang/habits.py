@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
 
-from matcalc.core.errors import ParseError
+from matcalc.core.errors import MatcalcWarning, ParseError
 from matcalc.lang.surface import CALLS, DIM_FUNCTIONS, SPECIAL_CALLS, is_elementwise
 from matcalc.ops.record import FUNCTIONS
 
@@ -79,6 +80,20 @@ def closest(name: str, candidates: list[str]) -> list[str]:
     lowered = {c.lower(): c for c in candidates}
     hits = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
     return [lowered[h] for h in hits]
+
+
+def warn_absent_variable(wrt: str, names: list[str]) -> None:
+    """Warn when ``wrt`` does not occur but a name differing in case or spelling does.
+
+    Differentiating by an absent name is no error (the derivative is zero), but
+    ``wrt="x"`` when only ``X`` occurs, or ``thetta`` for ``theta``, is a slip.
+    """
+    same_case = [n for n in names if n.lower() == wrt.lower()]
+    near = same_case or difflib.get_close_matches(wrt, names, n=1, cutoff=0.75)
+    if near:
+        warnings.warn(MatcalcWarning(
+            f"{wrt} does not occur in the expression, so its derivative is zero; did you mean "
+            f"{near[0]}?"), stacklevel=4)
 
 
 def unknown_function(name: str) -> str:

@@ -22,9 +22,12 @@ _SQUARE_FUNCTIONS = frozenset({"tr", "trace", "det", "logdet", "inv"})
 
 
 def written(text: str, r: Raw) -> str:
-    """The text ``r`` was written as (what messages quote)."""
+    """The text ``r`` was written as (what messages quote), in parentheses if it is a sum."""
     start, end = r.span
-    return text[start:end].strip() if end > start else str(r.value or "")
+    piece = text[start:end].strip() if end > start else str(r.value or "")
+    if CHAINS.get(r.kind) == "sum" and not (piece.startswith("(") and piece.endswith(")")):
+        return f"({piece})"
+    return piece
 
 
 def _same(a: object, b: object) -> bool:
@@ -71,7 +74,7 @@ class Readings:
 
     def _power(self, r: Raw, args: list[Expr]) -> None:
         base, exponent = r.children
-        if args[0].ndim == 2 and _is_minus_one(exponent):
+        if args[0].ndim == 2 and 1 not in args[0].shape and _is_minus_one(exponent):
             b = written(self.text, base)
             self.note(r.pos, f"{written(self.text, r)} is the elementwise power -1 of the matrix "
                              f"{b} (one over each entry): did you mean inv({b})?")
