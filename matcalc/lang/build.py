@@ -302,7 +302,8 @@ class ExprBuilder:
         if is_elementwise(name):
             self._arity(r, 1, 1)
             return elementwise(name, args[0])
-        raise ParseError(unknown_function(name), self.text, r.pos)
+        arguments = ", ".join(written(self.text, a) for a in r.children)
+        raise ParseError(unknown_function(name, arguments), self.text, r.pos)
 
     def _arity(self, r: Raw, lo: int, hi: int) -> None:
         n = len(r.children)

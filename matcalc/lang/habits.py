@@ -29,21 +29,23 @@ NUMPY_RENAMES = {"trace": "tr", "absolute": "abs", "transpose": "transpose", "ma
 # calls accepted as their direct equivalent (rewritten by the parser into plain syntax)
 EQUIVALENT_CALLS = frozenset({"matmul", "solve", "maximum", "transpose", "norm2"})
 
-# other names for functions of the table, and what to write instead
+# other names for functions of the table, and what to write instead ({a}: the arguments
+# as written)
 NAME_HINTS = {
-    "ln": "log(x) (the natural logarithm)",
-    "Tr": "tr(X)",
-    "sigma": "sigmoid(x)",
-    "ReLU": "relu(x)",
-    "transpose": "x' or x.T",
-    "inverse": "inv(A)",
-    "matmul": "A @ B (np.matmul(A, B) is read too)",
+    "ln": "log({a}) (the natural logarithm)",
+    "Tr": "tr({a})",
+    "sigma": "sigmoid({a})",
+    "ReLU": "relu({a})",
+    "transpose": "{p}' or {p}.T",
+    "inverse": "inv({a})",
+    "determinant": "det({a})",
+    "matmul": "the operator @, as A @ B (np.matmul(A, B) is read too)",
     "solve": "inv(A) @ b (np.linalg.solve(A, b) is read too)",
     "maximum": "relu(x) for maximum(0, x) (np.maximum(0, x) is read too)",
-    "determinant": "det(A)",
-    "vector": "a name, declared after the expression: ... where x: vector(n)",
-    "matrix": "a name, declared after the expression: ... where A: matrix(m, n)",
-    "sym": "a name, declared after the expression: ... where S: symmetric(n)",
+    "vector": "ones(n) for matrixcalculus.org's vector(1), the vector of ones (a vector "
+              "variable is a lowercase name, or declared: ... where x: vector(n))",
+    "matrix": "ones(m, n) for matrixcalculus.org's matrix(1), the matrix of ones (a matrix "
+              "variable is a capitalised name, or declared: ... where A: matrix(m, n))",
 }
 
 # LaTeX commands and their spelling here
@@ -96,10 +98,12 @@ def warn_absent_variable(wrt: str, names: list[str]) -> None:
             f"{near[0]}?"), stacklevel=4)
 
 
-def unknown_function(name: str) -> str:
-    """The message for a call of a name that is no function."""
+def unknown_function(name: str, arguments: str = "x") -> str:
+    """The message for a call of ``name`` (with ``arguments`` as written), which is no function."""
     if name in NAME_HINTS:
-        return f"{name} is not a function here: write {NAME_HINTS[name]}"
+        a = arguments or "x"
+        p = a if a.isidentifier() else f"({a})"
+        return f"{name} is not a function here: write {NAME_HINTS[name].format(a=a, p=p)}"
     near = closest(name, function_names())
     maybe = f"; did you mean {' or '.join(near)}?" if near else ""
     return f"unknown function {name!r}{maybe} ({WHERE_THE_LIST_IS})"
@@ -196,6 +200,8 @@ def juxtaposition(text: str, pos: int) -> str | None:
     if re.fullmatch(r"[\d.]+([eE][+-]?\d+)?", left):
         return (f"a number and a name side by side: write {left}*{right} "
                 "(matcalc has no implicit multiplication)")
+    one_name = (f" ({right} is one name; if it is {' times '.join(right)}, write "
+                f"{' @ '.join(right)})" if len(right) in (2, 3) and right.isalpha() else "")
     return (f"nothing between {left} and {right}: matcalc has no implicit multiplication; "
             f"write {left} @ {right} for a matrix product or {left} * {right} for a product "
-            "by a scalar or an elementwise one")
+            f"by a scalar or an elementwise one{one_name}")
