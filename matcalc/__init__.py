@@ -2,7 +2,14 @@
 
 from matcalc.calculus.differentiate import diff, gradient, hessian, jacobian, subs
 from matcalc.check.verify import VerifyReport, verify
-from matcalc.core.errors import DiffError, EvaluationError, MatcalcError, ParseError, ShapeError
+from matcalc.core.errors import (
+    DiffError,
+    EvaluationError,
+    MatcalcError,
+    MatcalcWarning,
+    ParseError,
+    ShapeError,
+)
 from matcalc.core.expr import Expr
 from matcalc.lang.functions import register_function
 from matcalc.lang.infer import parse
@@ -13,7 +20,7 @@ from matcalc.numeric.evaluate import evaluate, to_numpy
 __version__ = "0.1.0"
 
 __all__ = [
-    "DiffError", "EvaluationError", "Expr", "MatcalcError", "ParseError", "ShapeError",
-    "VerifyReport", "codegen", "diff", "evaluate", "gradient", "hessian", "jacobian", "parse",
+    "DiffError", "EvaluationError", "Expr", "MatcalcError", "MatcalcWarning", "ParseError",
+    "ShapeError", "VerifyReport", "codegen", "diff", "evaluate", "gradient", "hessian", "jacobian", "parse",
     "register_function", "subs", "to_numpy", "verify",
 ]

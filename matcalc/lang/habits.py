@@ -129,8 +129,8 @@ def plain_name(written: str, text: str, pos: int, call: bool) -> str:
                              f"({WHERE_THE_LIST_IS})", text, pos)
     head, _, method = written.rpartition(".")
     if head.split(".")[0] == "torch" or head.split(".")[0] in ("F", "nn"):
-        raise ParseError(f"PyTorch spellings are not read: write {method}(...) without "
-                         f"{head}. (NumPy's np. prefix is accepted)", text, pos)
+        raise ParseError(f"PyTorch spellings are not read: write {method} without the {head}. "
+                         "prefix (NumPy's np. prefix is accepted)", text, pos)
     if method in METHOD_HINTS:
         hint = METHOD_HINTS[method].format(o=head)
         raise ParseError(f"{written}{'(...)' if call else ''} is a NumPy method; matcalc writes "
