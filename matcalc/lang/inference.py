@@ -58,8 +58,7 @@ class _Inference:
                 self.flexible.add(name)
 
     def run(self) -> Expr:
-        coefficients_done = False
-        for _ in range(len(self.scope.variables) + 3):
+        for _ in range(len(self.scope.variables) + 2):
             unifier = Unifier()
             placeholders = _Placeholders(unifier)
             shapes = self._placeholder_shapes(unifier)
@@ -67,19 +66,13 @@ class _Inference:
                 with unifying(unifier):
                     self.builder.build(shapes, placeholders)
             except Blame as blame:
-                if self._repair(blame):
+                # coefficients first: a loss that fails only because lam is a vector is
+                # repaired by making lam a scalar, not by changing the names it scales
+                if self._coefficients() or self._repair(blame):
                     continue
                 self._raise_readable(blame, placeholders, shapes)
-            if not coefficients_done:
-                coefficients_done = True  # one more build at most, whatever the number of names
-                found = [n for n in coefficients(self.parsed, self.builder.node_shapes,
-                                                 self.flexible, self.undeclared)
-                         if self.ranks[n] != 0]
-                if found:
-                    for name in found:
-                        self.ranks[name] = 0
-                        self.flexible.discard(name)
-                    continue
+            if self._coefficients():
+                continue
             names = self._name_dims(unifier, shapes)
             self.builder.readings = readings = Readings(self.text)
             try:
@@ -97,6 +90,19 @@ class _Inference:
             readings.issue(stacklevel=5)
             return expr
         raise ShapeError("could not infer the shapes of the variables", self.text, 0)
+
+    def _coefficients(self) -> bool:
+        """Make scalars of the names used only as coefficients (read off the last build).
+
+        Each call is one walk of the raw tree; every name it changes leaves
+        ``flexible``, so over all passes it changes each name at most once.
+        """
+        found = [n for n in coefficients(self.parsed, self.builder.node_shapes, self.flexible,
+                                         self.undeclared) if self.ranks[n] != 0]
+        for name in found:
+            self.ranks[name] = 0
+            self.flexible.discard(name)
+        return bool(found)
 
     def _placeholder_shapes(self, unifier: Unifier) -> dict[str, Shape]:
         shapes: dict[str, Shape] = {}
