@@ -21,6 +21,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DiffError", "EvaluationError", "Expr", "MatcalcError", "MatcalcWarning", "ParseError",
-    "ShapeError", "VerifyReport", "codegen", "diff", "evaluate", "gradient", "hessian", "jacobian", "parse",
-    "register_function", "subs", "to_numpy", "verify",
+    "ShapeError", "VerifyReport", "codegen", "diff", "evaluate", "gradient", "hessian",
+    "jacobian", "parse", "register_function", "subs", "to_numpy", "verify",
 ]

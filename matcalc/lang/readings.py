@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 
-from matcalc.core.dims import Shape, is_placeholder
+from matcalc.core.dims import Dim, Shape, is_placeholder
 from matcalc.core.errors import MatcalcWarning, quote_with_caret
 from matcalc.core.expr import Expr
 from matcalc.lang.parser import CHAINS, Raw, chain_spine
@@ -30,7 +30,7 @@ def written(text: str, r: Raw) -> str:
     return piece
 
 
-def _same(a: object, b: object) -> bool:
+def _same(a: Dim, b: Dim) -> bool:
     return a == b and not is_placeholder(a)
 
 
