@@ -238,8 +238,7 @@ def equivalent_call(call: Raw, text: str) -> Raw:
         return Raw("matmul", kids, None, pos, call.span)
     if name == "solve":
         need(2, "np.linalg.solve(A, b), which is inv(A) @ b")
-        inverse = Raw("call", kids[:1], "inv", pos, kids[0].span)
-        return Raw("matmul", [inverse, kids[1]], None, pos, call.span)
+        return Raw("solve", kids, None, pos, call.span)
     if name == "maximum":
         need(2, "np.maximum(0, x), which is relu(x)")
         zero = [k for k in kids if k.kind == "number" and float(k.value) == 0]

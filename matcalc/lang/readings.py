@@ -16,9 +16,12 @@ from matcalc.core.dims import Dim, Shape, is_placeholder
 from matcalc.core.errors import MatcalcWarning, quote_with_caret
 from matcalc.core.expr import Expr
 from matcalc.lang.parser import CHAINS, Raw, chain_spine
+from matcalc.ops.record import OPS
 
-# functions of a square matrix in which an elementwise power is rarely meant
-_SQUARE_FUNCTIONS = frozenset({"tr", "trace", "det", "logdet", "inv"})
+# functions of a square matrix, in which an elementwise power is rarely meant: the trace
+# and the functions of an invertible matrix (det, logdet, inv, read off their records)
+_SQUARE_FUNCTIONS = frozenset({"tr", "trace"} | {
+    call.name for op in OPS.values() if op.domain == "invertible" for call in op.calls})
 
 
 def written(text: str, r: Raw) -> str:
