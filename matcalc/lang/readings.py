@@ -96,13 +96,16 @@ class Readings:
         spine = chain_spine(r)
         for i, n in enumerate(spine):
             left, right = args[i].shape, args[i + 1].shape
-            lt, rt = written(self.text, operands[i]), written(self.text, operands[i + 1])
             if n.kind == "mul" and (_fits_matmul(left, right) or _fits_matmul(right, left)):
+                lt, rt = written(self.text, operands[i]), written(self.text, operands[i + 1])
+                meant = f"{lt} @ {rt}" if _fits_matmul(left, right) else f"{rt} @ {lt}"
                 self.note(n.pos, f"{lt} * {rt} is the elementwise product (as in NumPy; the "
                                  f"vector applies to each row or column): did you mean "
-                                 f"{lt} @ {rt}?")
+                                 f"{meant}?")
             if (n.kind == "matmul" and len(left) == 1 and len(right) == 2 and right[0] == 1
-                    and operands[i + 1].kind == "transpose" and rt.endswith(".T")):
+                    and operands[i + 1].kind == "transpose"
+                    and (rt := written(self.text, operands[i + 1])).endswith(".T")):
+                lt = written(self.text, operands[i])
                 self.note(n.pos, f"{lt} @ {rt} is the outer product here, a matrix, since "
                                  f"{rt} is a row (in NumPy a 1-D {rt} is the vector itself and "
                                  f"this is the inner product): write dot({lt}, "
