@@ -4,7 +4,14 @@ from matcalc.calculus.differentiate import diff, gradient, hessian, jacobian, su
 from matcalc.check.check_report import CheckReport
 from matcalc.check.derivation import check
 from matcalc.check.verify import VerifyReport, verify
-from matcalc.core.errors import DiffError, EvaluationError, MatcalcError, ParseError, ShapeError
+from matcalc.core.errors import (
+    DiffError,
+    EvaluationError,
+    MatcalcError,
+    MatcalcWarning,
+    ParseError,
+    ShapeError,
+)
 from matcalc.core.expr import Expr
 from matcalc.lang.functions import register_function
 from matcalc.lang.infer import parse
@@ -15,7 +22,8 @@ from matcalc.numeric.evaluate import evaluate, to_numpy
 __version__ = "0.1.0"
 
 __all__ = [
-    "CheckReport", "DiffError", "EvaluationError", "Expr", "MatcalcError", "ParseError",
-    "ShapeError", "VerifyReport", "check", "codegen", "diff", "evaluate", "gradient", "hessian",
+    "CheckReport", "DiffError", "EvaluationError", "Expr", "MatcalcError", "MatcalcWarning",
+    "ParseError", "ShapeError", "VerifyReport", "check", "codegen", "diff", "evaluate",
+    "gradient", "hessian",
     "jacobian", "parse", "register_function", "subs", "to_numpy", "verify",
 ]

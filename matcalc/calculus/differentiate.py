@@ -26,6 +26,7 @@ from matcalc.core.expr import (
     remember_derivative,
     remember_variables,
 )
+from matcalc.lang.habits import warn_absent_variable
 from matcalc.lang.parser import normal_name
 from matcalc.ops import construct as c
 
@@ -54,6 +55,7 @@ def _variable(f: Expr, wrt: object) -> Expr | None:
                 raise DiffError(f"{wrt} is a dimension (a size), not a variable")
             if any(isinstance(d, str) and wrt in d.split("*") for d in node.shape):
                 raise DiffError(f"{wrt} is a dimension (a size), not a variable")
+        warn_absent_variable(wrt, list(f.variables()))
     return found
 
 

@@ -445,7 +445,8 @@ def _check_symmetric(D: np.ndarray, batch: int, rtol: float, atol: float) -> str
     scale = float(np.max(np.abs(D))) if D.size else 0.0
     if err > atol + rtol * scale:
         return (f"the derivative by a symmetric variable must be symmetric in that variable's "
-                f"axes (SPEC section 3), but its asymmetric part is {err:.3g}")
+                f"axes (the gradient convention for symmetric matrices), but its asymmetric "
+                f"part is {err:.3g}")
     return ""
 
 

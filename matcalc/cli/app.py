@@ -1,7 +1,9 @@
-"""The command line (SPEC section 6): ``matcalc parse|diff|verify|latex|codegen|check|serve``.
+"""The command line: ``matcalc parse|diff|verify|latex|codegen|check|serve|help``.
 
 Exit codes: 0 success, 1 a verification that failed, 2 bad input (the error
-message on stderr, never a traceback).
+message on stderr, never a traceback).  ``diff`` and ``latex`` say what they
+assumed (the ``where`` line of :mod:`matcalc.cli.assumptions`); doubtful readings
+(:class:`~matcalc.core.errors.MatcalcWarning`) follow as ``note:`` lines on stderr.
 """
 
 from __future__ import annotations
@@ -9,17 +11,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from matcalc.calculus.steps import Derivation
 from matcalc.check.verify import verify
 from matcalc.cli import check as check_cli
+from matcalc.cli.assumptions import variable_shapes, where_line
 from matcalc.cli.encoding import ascii_fallback
+from matcalc.cli.language import LANGUAGE_POINTER, language_help
 from matcalc.cli.serve import configure_parser as configure_serve
 from matcalc.cli.verify import configure_parser, parse_shapes, run_cli
 from matcalc.core.dims import format_shape
-from matcalc.core.errors import MatcalcError
+from matcalc.core.errors import MatcalcError, MatcalcWarning, ShapeError
 from matcalc.core.expr import Expr
 
 Handler = Callable[[argparse.Namespace, TextIO], int]
@@ -65,7 +70,7 @@ def cmd_parse(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _derivative(args: argparse.Namespace, f: Expr) -> Expr | Derivation:
+def _derivative(args: argparse.Namespace, f: Expr, wrt: str) -> Expr | Derivation:
     """The ``--order``-th derivative; a Derivation for ``--steps`` (first order only)."""
     from matcalc.calculus.differentiate import diff
 
@@ -73,47 +78,73 @@ def _derivative(args: argparse.Namespace, f: Expr) -> Expr | Derivation:
         raise MatcalcError(f"--order must be at least 1, not {args.order}")
     result = f
     for _ in range(args.order - 1):
-        result = diff(result, args.wrt)
-    return diff(result, args.wrt, layout=args.layout,
+        result = diff(result, wrt)
+    return diff(result, wrt, layout=args.layout,
                 steps=bool(getattr(args, "steps", False)) and args.order == 1)
 
 
-def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
+def _derivative_payload(args: argparse.Namespace, f: Expr, wrt: str) -> dict[str, Any]:
     from matcalc.printing.latex import derivative_latex
     from matcalc.printing.text import dims_in_shapes, to_text
 
-    f = _parse(args)
-    d = _derivative(args, f)
+    d = _derivative(args, f, wrt)
     derivation = d if isinstance(d, Derivation) else None
     g = d.result if isinstance(d, Derivation) else d
+    report = verify(f, wrt, order=min(args.order, 2)) if args.order <= 2 else None
+    payload: dict[str, Any] = {
+        "expression": str(g), "shape": [str(s) for s in g.shape], "wrt": wrt,
+        "latex": derivative_latex(f, wrt, g, f_ndim=f.ndim, order=args.order)}
+    if report is not None:
+        payload["verification"] = report.to_dict()
+    if derivation:
+        dims = dims_in_shapes(f)
+        payload["steps"] = [{"rule": s.rule, "expression": to_text(s.expression, dims),
+                             "operand": to_text(s.operand, dims),
+                             "derivative": to_text(s.derivative, dims),
+                             "part": list(s.part)}
+                            for s in derivation.steps]
+    return payload
+
+
+def _print_derivative(args: argparse.Namespace, f: Expr, wrt: str, out: TextIO) -> None:
+    from matcalc.printing.latex import derivative_latex
+
+    d = _derivative(args, f, wrt)
+    derivation = d if isinstance(d, Derivation) else None
+    g = d.result if isinstance(d, Derivation) else d
+    if args.latex:
+        print(derivation.latex() if derivation else
+              derivative_latex(f, wrt, g, f_ndim=f.ndim, order=args.order), file=out)
+        return
     split = f.ndim if args.layout == "denominator" or g.ndim != 1 + f.ndim else None
-    latex = derivative_latex(f, args.wrt, g, f_ndim=f.ndim, order=args.order)
+    print(derivation if derivation else g, file=out)
+    print(f"  shape: {_shape_text(g.shape, split)}", file=out)
+
+
+def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
+    f = _parse(args)
+    wrts: list[str] = list(dict.fromkeys(args.wrt))  # each once, in the order given
     if args.json:
-        report = verify(f, args.wrt, order=min(args.order, 2)) \
-            if args.order <= 2 else None
-        payload = {"expression": str(g), "shape": [str(s) for s in g.shape],
-                   "function": str(f), "wrt": args.wrt, "order": args.order,
-                   "layout": args.layout, "latex": latex}
-        if report is not None:
-            payload["verification"] = report.to_dict()
-        if derivation:
-            dims = dims_in_shapes(f)
-            payload["steps"] = [{"rule": s.rule, "expression": to_text(s.expression, dims),
-                                 "operand": to_text(s.operand, dims),
-                                 "derivative": to_text(s.derivative, dims),
-                                 "part": list(s.part)}
-                                for s in derivation.steps]
+        common = {"function": str(f), "order": args.order, "layout": args.layout,
+                  "variables": variable_shapes(f), "where": where_line(f)}
+        derivatives = [_derivative_payload(args, f, wrt) for wrt in wrts]
+        payload = ({**derivatives[0], **common} if len(derivatives) == 1
+                   else {**common, "derivatives": derivatives})
         print(json.dumps(payload, indent=2), file=out)
         return 0
-    if args.latex:
-        print(derivation.latex() if derivation else latex, file=out)
-        return 0
-    if derivation:
-        print(derivation, file=out)
-    else:
-        print(g, file=out)
-    print(f"  shape: {_shape_text(g.shape, split)}", file=out)
+    for wrt in wrts:
+        if len(wrts) > 1:
+            print(f"by {wrt}:", file=out)
+        _print_derivative(args, f, wrt, out)
+    _say_assumed(f, sys.stderr if args.latex else out)
     return 0
+
+
+def _say_assumed(f: Expr, out: TextIO) -> None:
+    """The where line: on stdout beside text, on stderr beside LaTeX (kept pasteable)."""
+    line = where_line(f)
+    if line:
+        print(f"  {line}" if out is not sys.stderr else line, file=out)
 
 
 def cmd_latex(args: argparse.Namespace, out: TextIO) -> int:
@@ -122,13 +153,15 @@ def cmd_latex(args: argparse.Namespace, out: TextIO) -> int:
     f = _parse(args)
     if args.wrt is None:
         print(f.latex(), file=out)
+        _say_assumed(f, sys.stderr)
         return 0
     args.layout = "denominator"
-    d = _derivative(args, f)
+    d = _derivative(args, f, args.wrt)
     if isinstance(d, Derivation):
         print(d.latex(), file=out)
     else:
         print(derivative_latex(f, args.wrt, d, f_ndim=f.ndim, order=args.order), file=out)
+    _say_assumed(f, sys.stderr)
     return 0
 
 
@@ -140,8 +173,16 @@ def cmd_codegen(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_help(args: argparse.Namespace, out: TextIO) -> int:
+    if args.topic != "language":
+        raise MatcalcError(f"no help on {args.topic!r}; try: matcalc help language")
+    print(language_help(), file=out)
+    return 0
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("expression", help="the expression, e.g. \"0.5*norm(y - A@x)^2\"")
+    p.add_argument("expression", help="the expression, e.g. \"0.5*norm(y - A@x)^2\" "
+                   "(the language: matcalc help language)")
     p.add_argument("--shape", action="append", default=[], metavar="A=m,n",
                    help="declare a shape: A=m,n; x=n; s= (scalar); S=spd(n)")
 
@@ -149,7 +190,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="matcalc", description="symbolic matrix calculus: derivatives in matrix notation, "
-        "LaTeX, NumPy code, numerical verification")
+        "LaTeX, NumPy code, numerical verification", epilog=LANGUAGE_POINTER)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("parse", help="the expression back with every shape")
@@ -159,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("diff", help="differentiate")
     _common(p)
-    p.add_argument("--wrt", required=True, metavar="X", help="the variable")
+    p.add_argument("--wrt", action="append", required=True, metavar="X",
+                   help="the variable (repeat for several: every derivative is printed)")
     p.add_argument("--order", type=int, default=1, help="2 for the Hessian, and so on")
     p.add_argument("--layout", choices=("denominator", "numerator"), default="denominator")
     p.add_argument("--steps", action="store_true", help="show the derivation step by step")
@@ -190,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="a local page: type an expression, see its derivative")
     configure_serve(p)
+
+    p = sub.add_parser("help", help="the expression language: matcalc help language")
+    p.add_argument("topic", nargs="?", default="language", choices=("language",))
+    p.set_defaults(handler=cmd_help)
     return parser
 
 
@@ -201,17 +247,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # argparse: 2 on bad arguments, 0 for --help
         return int(e.code or 0)
     handler: Handler = args.handler
-    try:
-        return handler(args, sys.stdout)
-    except MatcalcError as e:
-        # a message quoting the input starts on its own line, so the caret stays aligned
-        print(f"error: {e}" if e.text is None else f"error:\n{e}", file=sys.stderr)
-        return 2
-    except RecursionError:
-        print("error: the expression is nested too deeply", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # output piped into head and the like
-        return 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MatcalcWarning)
+        try:
+            return handler(args, sys.stdout)
+        except MatcalcError as e:
+            _notes(caught)
+            # a message quoting the input starts on its own line (str(e) begins with a
+            # newline), so the caret stays aligned
+            message = _cli_words(e)
+            print(f"error:{message}" if message.startswith("\n") else f"error: {message}",
+                  file=sys.stderr)
+            return 2
+        except RecursionError:
+            print("error: the expression is nested too deeply", file=sys.stderr)
+            return 2
+        except BrokenPipeError:  # output piped into head and the like
+            return 0
+        finally:
+            _notes(caught)
+
+
+def _notes(caught: list[warnings.WarningMessage]) -> None:
+    """Doubtful readings as ``note:`` lines on stderr (each once), then forgotten."""
+    seen: set[str] = set()
+    for w in caught:
+        if issubclass(w.category, MatcalcWarning):
+            first = str(w.message).splitlines()[0]
+            if first not in seen:
+                seen.add(first)
+                print(f"note: {first}", file=sys.stderr)
+    caught.clear()
+
+
+def _cli_words(e: MatcalcError) -> str:
+    """The message as the command line's user wrote the input: ``--shape``, not ``shapes=``."""
+    if isinstance(e, ShapeError) and "shapes=" in e.message:
+        e.reword(e.message.replace("in shapes=", "with --shape").replace("shapes=", "--shape"))
+    return str(e)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,7 +23,7 @@ from matcalc.core.expr import Expr
 
 def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Arguments of ``matcalc verify`` (for registering it as a subcommand)."""
-    p.add_argument("expression", help="the expression, in the language of SPEC section 2")
+    p.add_argument("expression", help="the expression (the language: matcalc help language)")
     p.add_argument("--wrt", action="append", required=True, metavar="X",
                    help="variable to differentiate by (repeat for several)")
     p.add_argument("--dims", action="append", default=[], metavar="m=3,n=4",

@@ -1,7 +1,13 @@
 """The errors matcalc raises on bad input (SPEC section 2, "Errors on bad input").
 
 Every message names the problem; when the input text is known, it quotes the
-line and puts a caret under the offending column.
+line and puts a caret under the offending column.  The quote starts on a line of
+its own (``str(e)`` begins with a newline), so that in a traceback or in Jupyter,
+where ``ParseError:`` precedes the first line, the caret still sits under the
+column it points at.
+
+Doubtful readings that are still valid input are not errors: they are issued as
+:class:`MatcalcWarning` with Python's :mod:`warnings` module.
 """
 
 from __future__ import annotations
@@ -19,7 +25,13 @@ class MatcalcError(Exception):
     def _render(self) -> str:
         if self.text is None or self.column is None:
             return self.message
-        return f"{quote_with_caret(self.text, self.column)}\n{self.message}"
+        return f"\n{quote_with_caret(self.text, self.column)}\n{self.message}"
+
+    def reword(self, message: str) -> MatcalcError:
+        """The same error, pointing at the same place, with ``message``."""
+        self.message = message
+        self.args = (self._render(),)
+        return self
 
     def at(self, text: str, column: int) -> MatcalcError:
         """The same error pointing at ``column`` of ``text`` (if it points nowhere yet)."""
@@ -27,6 +39,10 @@ class MatcalcError(Exception):
             self.text, self.column = text, column
             self.args = (self._render(),)
         return self
+
+
+class MatcalcWarning(UserWarning):
+    """An input that is read as the language defines it, but probably meant otherwise."""
 
 
 class ParseError(MatcalcError):

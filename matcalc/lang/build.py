@@ -14,10 +14,19 @@ from collections.abc import Callable
 from typing import Protocol
 
 from matcalc.algebra.contraction import build_einsum
-from matcalc.core.dims import Dim, Shape, active_unifier, product_dim
+from matcalc.core.dims import (
+    Dim,
+    Shape,
+    active_unifier,
+    format_shape,
+    is_placeholder,
+    product_dim,
+)
 from matcalc.core.errors import MatcalcError, ParseError, ShapeError
 from matcalc.core.expr import Expr
-from matcalc.lang.parser import CHAINS, Parsed, Raw
+from matcalc.lang.habits import unknown_function
+from matcalc.lang.parser import CHAINS, Parsed, Raw, chain_spine
+from matcalc.lang.readings import Readings, written
 from matcalc.lang.scope import Scope, walk
 from matcalc.lang.surface import (
     CALLS,
@@ -58,6 +67,8 @@ class ExprBuilder:
         self._dims: IdentityDims | None = None
         self._identity_dims: dict[int, Dim] = {}
         self.leaf_uses: Counter[str] = Counter()
+        self.node_shapes: dict[int, Shape] = {}  # of each raw node in the last build
+        self.readings: Readings | None = None  # set for the final build only
 
     def build(self, shapes: dict[str, Shape], dims: IdentityDims,
               tolerate: Callable[[Blame], bool] | None = None) -> Expr | None:
@@ -68,6 +79,7 @@ class ExprBuilder:
         taken back, it and the nodes above it are skipped, the rest is built, so
         that one build finds every independent repair; the result is then None.
         """
+        self.node_shapes = {}
         self._shapes = shapes
         self._dims = dims  # placeholders (first passes) or resolved names (final)
         self._identity_dims = {}
@@ -111,6 +123,7 @@ class ExprBuilder:
             except ShapeError as e:
                 if not e.text:
                     e.at(self.text, r.pos)
+                self._quote_written(e, kids, args)
                 blame = Blame(e, self._operands(r))
                 if tolerate is None or not tolerate(blame):
                     raise blame from None
@@ -130,6 +143,9 @@ class ExprBuilder:
                     e.at(self.text, r.pos)
                 raise
             built[id(r)] = node
+            self.node_shapes[id(r)] = node.shape
+            if self.readings is not None:
+                self.readings.see(r, kids, args)
             if r.kind == "name" and r.value in definitions:
                 definitions_built[r.value] = node
                 in_progress.discard(r.value)
@@ -143,6 +159,16 @@ class ExprBuilder:
         direct = sum(1 for r in blame.operands if r.kind == "name" and r.value == name)
         return self.leaf_uses[name] == direct
 
+    def _quote_written(self, e: ShapeError, kids: list[Raw], args: list[Expr]) -> None:
+        """Quote the operands in ``e`` as the user wrote them, not in their canonical form."""
+        message = e.message
+        for k, a in sorted(zip(kids, args, strict=False), key=lambda ka: -len(str(ka[1]))):
+            canonical, as_written = str(a), written(self.text, k)
+            if as_written and canonical != as_written and len(canonical) > 1:
+                message = message.replace(canonical, as_written)
+        if message != e.message:
+            e.reword(message)
+
     def _children(self, r: Raw) -> list[Raw]:
         """The raw nodes whose expressions ``r`` is built from."""
         if r.kind == "name" and r.value in self.scope.definitions:
@@ -154,7 +180,7 @@ class ExprBuilder:
         if r.kind == "call" and r.value == "einsum":
             return r.children[1:]
         if r.kind in CHAINS:  # a + b - c + ...: the operands, not the partial sums
-            spine = _spine(r)
+            spine = chain_spine(r)
             return [spine[0].children[0]] + [n.children[1] for n in spine]
         if r.kind == "call":  # options (axis=0, a norm's order) are read, not built
             call = CALLS.get(r.value)
@@ -179,9 +205,11 @@ class ExprBuilder:
         if k == "string":
             raise ParseError("a string may only be einsum's first argument", self.text, r.pos)
         if k in CHAINS:
-            return self._chain(_spine(r), args)
+            return self._chain(chain_spine(r), args)
         if k in PREFIX:
             return PREFIX[k](args[0])
+        if k == "pow":
+            self._transpose_habit(r)
         if k in INFIX:
             return INFIX[k](args[0], args[1])
         if k == "call":
@@ -269,7 +297,29 @@ class ExprBuilder:
         except ShapeError as e:
             if not e.text:
                 e.at(self.text, n.pos)
+            if n.kind in ("mul", "div") and _only_matmul_fits(left.shape, right.shape):
+                lt, rt = written(self.text, n.children[0]), written(self.text, n.children[1])
+                e.reword(f"{lt} {'*' if n.kind == 'mul' else '/'} {rt} is elementwise and needs "
+                         f"equal shapes, {format_shape(left.shape)} and "
+                         f"{format_shape(right.shape)} differ; for the matrix product write "
+                         f"{lt} @ {rt}" if n.kind == "mul" else
+                         f"{lt} / {rt} is elementwise and needs equal shapes; to solve a "
+                         f"linear system write {lt} @ inv({rt})")
+            else:
+                self._quote_written(e, n.children, [left, right])
             raise Blame(e, n.children) from None
+
+    def _transpose_habit(self, r: Raw) -> None:
+        """``x^T`` with ``T`` not declared: the transpose habit of the course notes."""
+        exponent = r.children[1]
+        if (exponent.kind == "name" and exponent.value in ("T", "H", "top")
+                and exponent.value not in self.scope.declared
+                and exponent.value not in self.scope.dim_names):
+            base = written(self.text, r.children[0])
+            raise ParseError(f"{written(self.text, r)} would be {base} to the power of a "
+                             f"variable {exponent.value}: the transpose is written {base}' or "
+                             f"{base}.T (declare {exponent.value}: scalar if you mean the power)",
+                             self.text, exponent.pos)
 
     def _name(self, r: Raw, args: list[Expr]) -> Expr:
         name = r.value
@@ -326,6 +376,16 @@ class ExprBuilder:
             return c.unvec(args[0], self._dim_arg(r.children[1]), self._dim_arg(r.children[2]))
         if any(a.kind == "string" for a in r.children):
             raise ParseError(f"{name} takes no string arguments", self.text, r.pos)
+        if name in ("max", "min") and len(r.children) == 2 and (
+                r.children[0].kind == "number" or (args[0].ndim == 1
+                                                   and r.children[1].kind == "number")):
+            x = written(self.text, r.children[1 if r.children[0].kind == "number" else 0])
+            bound = written(self.text, r.children[0 if r.children[0].kind == "number" else 1])
+            hint = f"relu({x})" if name == "max" and float(bound) == 0 else (
+                f"{name}({x}) for its {'largest' if name == 'max' else 'smallest'} entry")
+            raise ParseError(f"{written(self.text, r)} is not an elementwise {name} with a number "
+                             f"here ({name}'s second argument is an axis): write {hint}",
+                             self.text, r.pos)
         call = CALLS.get(name)
         if call is not None and call.keywords:
             return call.build(*args, **self._options(r, call))
@@ -339,7 +399,8 @@ class ExprBuilder:
         if is_elementwise(name):
             self._arity(r, 1, 1)
             return elementwise(name, args[0])
-        raise ParseError(f"unknown function {name!r}", self.text, r.pos)
+        arguments = ", ".join(written(self.text, a) for a in r.children)
+        raise ParseError(unknown_function(name, arguments), self.text, r.pos)
 
     def _options(self, r: Raw, call: Call) -> dict[str, object]:
         """The options of call ``r`` after its operands, by position or keyword."""
@@ -394,14 +455,11 @@ class ExprBuilder:
                          "of them)", self.text, a.pos)
 
 
-def _spine(r: Raw) -> list[Raw]:
-    """The operator nodes of the left-associated chain that ends at ``r``, first to last."""
-    family = CHAINS[r.kind]
-    nodes = [r]
-    while CHAINS.get(nodes[-1].children[0].kind) == family:
-        nodes.append(nodes[-1].children[0])
-    nodes.reverse()
-    return nodes
+def _only_matmul_fits(left: Shape, right: Shape) -> bool:
+    """Whether ``left @ right`` fits (concrete shapes of arrays that are not equal)."""
+    if not left or not right or any(is_placeholder(d) for d in (*left, *right)):
+        return False
+    return len(left) == 2 and len(right) in (1, 2) and left[1] == right[0] and left != right
 
 
 def _product(run: str, factors: list[Expr]) -> Expr:

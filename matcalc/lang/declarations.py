@@ -7,6 +7,7 @@ agree; the ``where`` clause's errors point at the text.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +32,7 @@ def parse_kind(spec: str, name: str = "?") -> VarDecl:
     kind, _, rest = s.partition("(")
     kind = kind.strip()
     if kind not in KINDS:
-        raise ShapeError(f"unknown kind {kind!r} for {name}; expected one of "
-                         f"{', '.join(KINDS)}")
+        raise ShapeError(_unknown_kind(kind, name))
     dims: list[Dim] = []
     if rest:
         if not rest.endswith(")"):
@@ -93,8 +93,7 @@ def declarations(where: list[Declaration], shapes: Mapping[str, Any],
         out[name] = decl
     for d in where:
         if d.kind not in KINDS:
-            raise ShapeError(f"unknown kind {d.kind!r}; expected one of {', '.join(KINDS)}",
-                             text, d.pos)
+            raise ShapeError(_unknown_kind(d.kind, d.name), text, d.pos)
         try:
             decl = _kind_decl(d.kind, d.dims, d.name)
         except ShapeError as e:
@@ -108,6 +107,21 @@ def declarations(where: list[Declaration], shapes: Mapping[str, Any],
             decl.structure = out[d.name].structure
         out[d.name] = decl
     return out
+
+
+# other spellings of the kinds, from other tools and habit
+_KIND_ALIASES = {"sym": "symmetric", "symm": "symmetric", "pd": "spd", "posdef": "spd",
+                 "vec": "vector", "mat": "matrix", "real": "scalar", "number": "scalar"}
+
+
+def _unknown_kind(kind: str, name: str) -> str:
+    near = _KIND_ALIASES.get(kind) or next(iter(
+        difflib.get_close_matches(kind, list(KINDS), n=1, cutoff=0.5)), None)
+    dims = {"scalar": "", "matrix": "(m, n)"}.get(near or "", "(n)")
+    example = f"{name}: {near}{dims}" if near else ""
+    hint = f"; did you mean {near}, as in {example}?" if near else ""
+    return (f"unknown kind {kind!r} for {name}{hint} (the kinds are "
+            f"{', '.join(KINDS)})")
 
 
 def _show(d: VarDecl) -> str:

@@ -22,8 +22,10 @@ from matcalc.core.dims import Dim, Shape, Unifier, is_placeholder, unifying
 from matcalc.core.errors import MatcalcError, ShapeError
 from matcalc.core.expr import Expr
 from matcalc.lang.build import Blame, ExprBuilder
+from matcalc.lang.coefficients import coefficients
 from matcalc.lang.declarations import VarDecl
 from matcalc.lang.parser import Parsed
+from matcalc.lang.readings import Readings
 from matcalc.lang.scope import Scope, walk
 from matcalc.lang.surface import RESERVED
 
@@ -39,12 +41,20 @@ def infer(text: str, parsed: Parsed, declared: dict[str, VarDecl]) -> Expr:
 class _Inference:
     def __init__(self, text: str, parsed: Parsed, declared: dict[str, VarDecl]):
         self.text = text
+        self.parsed = parsed
         self.declared = declared
         self.scope = Scope(text, parsed, declared)
         self.builder = ExprBuilder(text, parsed, self.scope)
         self.ranks: dict[str, int] = {}
         self.flexible: set[str] = set()  # undeclared, and not yet repaired
         self.repaired_this_build = False
+        self.undeclared = {v for v in self.scope.variables if v not in declared}
+        self.forced_scalars: list[tuple[str, int]] = []  # lowercase names repair made scalar
+        # where each name is transposed (x' of a scalar is a sign it was meant as a vector)
+        self.transposed: dict[str, int] = {}
+        for r in walk(parsed.expr):
+            if r.kind == "transpose" and r.children[0].kind == "name":
+                self.transposed.setdefault(r.children[0].value, r.children[0].pos)
         for name in self.scope.variables:
             if name in declared:
                 self.ranks[name] = len(declared[name].shape)
@@ -62,20 +72,44 @@ class _Inference:
                 with unifying(unifier):
                     built = self.builder.build(shapes, placeholders, self._tolerate)
             except Blame as blame:
-                if self.repaired_this_build or self._repair(blame):
+                # coefficients first: a loss that fails only because lam is a vector is
+                # repaired by making lam a scalar, not by changing the names it scales
+                if self.repaired_this_build or self._coefficients() or self._repair(blame):
                     continue  # after a repair, an error may be the old shapes': build again
                 self._raise_readable(blame, placeholders, shapes)
-            if built is None:  # repairs were made
+            if built is None or self._coefficients():  # repairs were made
                 continue
             names = self._name_dims(unifier, shapes)
+            self.builder.readings = readings = Readings(self.text)
             try:
-                final = self.builder.build(_concrete(unifier, shapes, names),
-                                           _Resolver(placeholders, names))
+                expr = self.builder.build(_concrete(unifier, shapes, names),
+                                          _Resolver(placeholders, names))
             except Blame as blame:  # pragma: no cover - inference guarantees success
                 raise blame.error from None
-            assert final is not None  # without tolerate, a build returns or raises
-            return final
+            finally:
+                self.builder.readings = None
+            assert expr is not None  # without tolerate, a build returns or raises
+            for name, pos in self.forced_scalars:
+                readings.note(pos, f"{name} is read as a scalar, because of how it is used "
+                                   f"here, though it is transposed elsewhere: if it is a "
+                                   f"vector, declare it (where {name}: vector(n)) and write "
+                                   "@ for matrix products")
+            readings.issue(stacklevel=5)
+            return expr
         raise ShapeError("could not infer the shapes of the variables", self.text, 0)
+
+    def _coefficients(self) -> bool:
+        """Make scalars of the names used only as coefficients (read off the last build).
+
+        Each call is one walk of the raw tree; every name it changes leaves
+        ``flexible``, so over all passes it changes each name at most once.
+        """
+        found = [n for n in coefficients(self.parsed, self.builder.node_shapes, self.flexible,
+                                         self.undeclared) if self.ranks[n] != 0]
+        for name in found:
+            self.ranks[name] = 0
+            self.flexible.discard(name)
+        return bool(found)
 
     def _placeholder_shapes(self, unifier: Unifier) -> dict[str, Shape]:
         shapes: dict[str, Shape] = {}
@@ -103,6 +137,9 @@ class _Inference:
         for name, rank in changes.items():
             self.ranks[name] = rank
             self.flexible.discard(name)  # each variable is repaired once
+            transposed = self.transposed.get(name)
+            if rank == 0 and name[:1].islower() and transposed is not None:
+                self.forced_scalars.append((name, transposed))
         return bool(changes)
 
     def _tolerate(self, blame: Blame) -> bool:

@@ -24,6 +24,7 @@ import lark
 from lark import Lark, Token, Tree
 
 from matcalc.core.errors import ParseError
+from matcalc.lang.habits import character_hint, juxtaposition, plain_name
 
 MAX_LENGTH = 200_000  # characters
 MAX_DEPTH = 5_000  # nesting of operators and parentheses
@@ -44,8 +45,14 @@ def _dim_int(tok: Token, text: str) -> int:
     return int(tok)
 
 
-def _name(tok: Token, text: str) -> str:
-    """The normalised name of token ``tok``, which must be an identifier as Python's are."""
+def _name(tok: Token, text: str, call: bool = False) -> str:
+    """The normalised name of token ``tok``, which must be an identifier as Python's are.
+
+    A dotted name pasted from NumPy (``np.tanh``) is its plain name; any other dotted
+    name (``x.sum``, ``torch.tanh``) is a ParseError saying what to write.
+    """
+    if "." in str(tok):
+        return normal_name(plain_name(str(tok), text, tok.start_pos or 0, call))
     if not str(tok).isidentifier():  # as Python: checked as written, then normalised
         raise ParseError(f"{str(tok)!r} is not a valid name (names are identifiers as in "
                          "Python: a letter or _, then letters, digits or _)", text,
@@ -61,6 +68,7 @@ class Raw:
     children: list[Raw] = field(default_factory=list)
     value: Any = None  # the name, number text or string
     pos: int = 0  # where to point in the text (the operator, or the start)
+    span: tuple[int, int] = (0, 0)  # the text it was written as: text[span[0]:span[1]]
 
 
 @dataclass
@@ -118,9 +126,9 @@ def identifier_marks() -> str:
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = grammar_text()
-    name = r"NAME: /(?!\d)\w+/"
-    if name in grammar:  # see identifier_marks
-        grammar = grammar.replace(name, r"NAME: /(?!\d)[\w" + identifier_marks() + "]+/")
+    word = "[\\w" + identifier_marks() + "]+"  # see identifier_marks
+    grammar = "\n".join(line.replace(r"\w+", word) if line.startswith("NAME:") else line
+                         for line in grammar.split("\n"))
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 
@@ -203,7 +211,10 @@ def _friendly(e: lark.exceptions.UnexpectedInput, text: str) -> ParseError:
         # lark declares pos_in_stream None on the class; UnexpectedCharacters sets an int
         at: int = getattr(e, "pos_in_stream", 0)
         ch = text[at] if at < len(text) else ""
-        if ch == "'" or ch == '"':
+        hint = character_hint(text, at)
+        if hint is not None:
+            msg = hint
+        elif ch == "'" or ch == '"':
             msg = "unexpected quote: strings are written in double quotes, only in einsum"
         else:
             msg = f"unexpected character {ch!r}"
@@ -220,6 +231,10 @@ def _friendly(e: lark.exceptions.UnexpectedInput, text: str) -> ParseError:
         token_desc = "the end of the input" if tok.type == "$END" else f"{str(tok)!r}"
         if tok.type == "RPAR" and "RPAR" not in expected and _unclosed_paren(text, pos) is None:
             return ParseError("unmatched ')'", text, pos)
+        if tok.type in ("NAME", "NUMBER", "LPAR") and tok.type not in expected:
+            side_by_side = juxtaposition(text, pos)  # x'Ax, 2x, w'x + b
+            if side_by_side is not None:
+                return ParseError(side_by_side, text, pos)
         if str(tok) == "'" and tok.type not in expected:  # f('x'), __import__('os')
             return ParseError("unexpected quote: ' is the transpose; strings are written in "
                               "double quotes, and only einsum takes one", text, pos)
@@ -237,6 +252,37 @@ def _friendly(e: lark.exceptions.UnexpectedInput, text: str) -> ParseError:
     if len(words) > 6:
         words = words[:6] + ["..."]
     return ParseError(f"{unexpected}; expected {' or '.join(words)}", text, pos)
+
+
+def equivalent_call(call: Raw, text: str) -> Raw:
+    """A NumPy call with a direct equivalent as that equivalent: ``np.matmul(A, B)`` → ``A @ B``."""
+    name, kids, pos = call.value, call.children, call.pos
+
+    def need(n: int, example: str) -> None:
+        if len(kids) != n:
+            raise ParseError(f"{name} takes {n} argument{'s' if n != 1 else ''}, as in "
+                             f"{example}", text, pos)
+
+    if name == "norm2":
+        return Raw("call", kids, "norm", pos, call.span)
+    if name == "transpose":
+        need(1, "np.transpose(A), which is A'")
+        return Raw("transpose", kids, None, pos, call.span)
+    if name == "matmul":
+        need(2, "np.matmul(A, B), which is A @ B")
+        return Raw("matmul", kids, None, pos, call.span)
+    if name == "solve":
+        need(2, "np.linalg.solve(A, b), which is inv(A) @ b")
+        return Raw("solve", kids, None, pos, call.span)
+    if name == "maximum":
+        need(2, "np.maximum(0, x), which is relu(x)")
+        zero = [k for k in kids if k.kind == "number" and float(k.value) == 0]
+        if not zero:
+            raise ParseError("np.maximum is read only as np.maximum(0, x), which is relu(x)",
+                             text, pos)
+        other = kids[1] if kids[0] is zero[0] else kids[0]
+        return Raw("call", [other], "relu", pos, call.span)
+    return call
 
 
 # ----------------------------------------------------------------------------------------
@@ -299,13 +345,26 @@ def _to_raw(root: Tree[Token] | Token, text: str) -> Raw:
                 stack.append((child, _child_depth(node, child, depth), False))
             continue
         kids = [done.pop(id(c)) for c in node.children if not _is_name_token(node, c)]
-        done[id(node)] = _tree_raw(node, kids, text)
+        raw = _tree_raw(node, kids, text)
+        if raw.span == (0, 0):
+            raw.span = (_start(node), _end(node))
+        done[id(node)] = raw
     return done[id(root)]
 
 
 # left-associated chains of one precedence level (a + b - c + ...) are flat sums and
 # products, not nesting: a long sum is not a deep expression
 CHAINS = {"add": "sum", "sub": "sum", "mul": "product", "div": "product", "matmul": "product"}
+
+
+def chain_spine(r: Raw) -> list[Raw]:
+    """The operator nodes of the left-associated chain that ends at ``r``, first to last."""
+    family = CHAINS[r.kind]
+    nodes = [r]
+    while CHAINS.get(nodes[-1].children[0].kind) == family:
+        nodes.append(nodes[-1].children[0])
+    nodes.reverse()
+    return nodes
 
 
 def _child_depth(tree: Tree[Token], child: Tree[Token] | Token, depth: int) -> int:
@@ -320,13 +379,14 @@ def _is_name_token(tree: Tree[Token], child: Tree[Token] | Token) -> bool:
 
 
 def _token_raw(tok: Token, text: str) -> Raw:
+    span = (tok.start_pos or 0, tok.end_pos or 0)
     if tok.type == "NUMBER":
-        return Raw("number", value=str(tok), pos=tok.start_pos or 0)
+        return Raw("number", value=str(tok), pos=span[0], span=span)
     if tok.type == "NAME":
-        return Raw("name", value=_name(tok, text), pos=tok.start_pos or 0)
+        return Raw("name", value=_name(tok, text), pos=span[0], span=span)
     if tok.type == "STRING":
-        return Raw("string", value=str(tok)[1:-1], pos=tok.start_pos or 0)
-    return Raw("token", value=str(tok), pos=tok.start_pos or 0)
+        return Raw("string", value=str(tok)[1:-1], pos=span[0], span=span)
+    return Raw("token", value=str(tok), pos=span[0], span=span)
 
 
 def _tree_raw(tree: Tree[Token], kids: list[Raw], text: str) -> Raw:
@@ -337,7 +397,10 @@ def _tree_raw(tree: Tree[Token], kids: list[Raw], text: str) -> Raw:
     if kind == "call":
         name_tok = tree.children[0]
         assert isinstance(name_tok, Token)
-        return Raw("call", kids, _name(name_tok, text), name_tok.start_pos or 0)
+        call = Raw("call", kids, _name(name_tok, text, call=True), name_tok.start_pos or 0,
+                   (_start(tree), _end(tree)))
+        return equivalent_call(call, text) if "." in str(name_tok) or call.value == "norm2" \
+            else call
     if kind in _OPERATOR_CHARS:
         left, right = tree.children[0], tree.children[-1]
         gap_start, gap_end = _end(left), _start(right)

@@ -41,7 +41,9 @@ RESERVED = frozenset(CALLS) | frozenset(DIM_FUNCTIONS) | SPECIAL_CALLS | {"I", "
 # operators, by the kind of raw node the parser gives them
 PREFIX: dict[str, Callable[[Expr], Expr]] = {"neg": c.neg, "transpose": c.transpose}
 INFIX: dict[str, Callable[[Expr, Expr], Expr]] = {
-    "add": c.add, "sub": c.sub, "mul": c.mul, "div": c.div, "matmul": c.matmul, "pow": c.power}
+    "add": c.add, "sub": c.sub, "mul": c.mul, "div": c.div, "matmul": c.matmul, "pow": c.power,
+    # np.linalg.solve(A, b), which the parser reads as this node
+    "solve": lambda a, b: c.matmul(c.inv(a), b)}
 
 
 def is_elementwise(name: str) -> bool:

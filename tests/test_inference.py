@@ -1,0 +1,64 @@
+"""Coefficients are scalars: the inference rule for names that only scale scalar parts.
+
+``lam``, ``N``, ``s2`` multiply or divide parts that are scalars whatever their own
+shape, so they are scalars, and the loss stays a scalar whose gradient has the
+shape of the variable (checked against finite differences).  Names beside numbers
+only, or beside arrays, keep the naming convention.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import matcalc as mc
+
+
+def shapes(text: str) -> dict[str, tuple[object, ...]]:
+    return {k: v.shape for k, v in mc.parse(text).variables().items()}
+
+
+@pytest.mark.parametrize("text, name, wrt", [
+    ("norm(X@w - y)^2 + lam*norm(w)^2", "lam", "w"),
+    ("sum((X@w - y)^2)/N", "N", "w"),
+    ("norm(e)^2/(2*s2)", "s2", "e"),
+    ("-lam*norm(w)^2 + sum(log(1 + exp(-y * (X@w))))", "lam", "w"),
+    ("lam/2 * norm(w)^2 + norm(X@w - y)^2/(2*N)", "N", "w"),
+    ("log(det(S)) * Lam", "Lam", "S"),
+])
+def test_coefficient_of_a_scalar_part_is_a_scalar(text: str, name: str, wrt: str) -> None:
+    f = mc.parse(text)
+    assert f.variables()[name].shape == ()
+    assert f.shape == ()
+    g = mc.diff(f, wrt)
+    assert g.shape == f.variables()[wrt].shape
+    assert mc.verify(f, wrt).ok
+    assert mc.verify(f, name).ok
+
+
+@pytest.mark.parametrize("text, name, rank", [
+    ("tanh(2*x)", "x", 1),       # beside numbers only: the convention
+    ("s * x", "s", 1),           # beside an array: the convention
+    ("s * A", "s", 0),           # forced by its use, as before
+    ("s * A", "A", 2),
+    ("lam*norm(w)^2 + lam", "lam", 1),  # not only a coefficient
+    ("a * b * norm(w)^2", "a", 1),      # beside another inferred name: no rule applies
+])
+def test_other_names_keep_the_convention(text: str, name: str, rank: int) -> None:
+    assert len(shapes(text)[name]) == rank
+
+
+def test_declared_names_are_never_changed() -> None:
+    f = mc.parse("lam*norm(w)^2 where lam: vector(n), w: vector(n)")
+    assert f.variables()["lam"].shape == ("n",)
+
+
+def test_many_coefficients_cost_one_more_build() -> None:
+    # thousands of terms, each with its own coefficient: inference stays linear
+    terms = " + ".join(f"c{i}*norm(w)^2" for i in range(2000))
+    start = time.perf_counter()
+    f = mc.parse(terms)
+    elapsed = time.perf_counter() - start
+    assert all(v.shape == () for k, v in f.variables().items() if k.startswith("c"))
+    assert elapsed < 30, elapsed
