@@ -62,6 +62,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("vec", "sum(vec(A) * v)", "A"),
     ("unvec", "sum(unvec(v, m, n) @ x)", "v"),
     ("reshape", "sum(reshape(A, n, m) @ u)", "A"),
+    ("commutation", "sum((commutation(m, n) @ vec(A)) * v)", "A"),
     *[(f"fn {name}", f"sum({name}(x))", "x") for name in (
         "exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sqrt", "abs", "sigmoid",
         "softplus", "relu")],

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Literal, overload
 
 from matcalc.algebra.contraction import contract
 from matcalc.algebra.simplify import remake, simplify
+from matcalc.calculus.forward import differential
 from matcalc.calculus.rules import Ctx, vjp
-from matcalc.core.dims import Shape
+from matcalc.core.dims import Shape, product_dim
 from matcalc.core.errors import DiffError, ShapeError
 from matcalc.core.expr import (
     Expr,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # steps imports the printers; diff loads it only when steps=T
     from matcalc.calculus.steps import Derivation
 
 LAYOUTS = ("denominator", "numerator")
+FORMS = ("array", "differential", "vec")
 
 
 def _variable(f: Expr, wrt: object) -> Expr | None:
@@ -107,18 +109,23 @@ def _symmetrize(G: Expr, x: Expr, batch: int) -> Expr:
 
 
 @overload
-def diff(f: Expr, wrt: str | Expr, *, layout: str = ...,
+def diff(f: Expr, wrt: str | Expr, *, layout: str = ..., form: str = ...,
          steps: Literal[False] = ...) -> Expr: ...
 @overload
-def diff(f: Expr, wrt: str | Expr, *, layout: str = ..., steps: Literal[True]) -> Derivation: ...
+def diff(f: Expr, wrt: str | Expr, *, layout: str = ..., form: str = ...,
+         steps: Literal[True]) -> Derivation: ...
 @overload
-def diff(f: Expr, wrt: str | Expr, *, layout: str = ..., steps: bool) -> Expr | Derivation: ...
+def diff(f: Expr, wrt: str | Expr, *, layout: str = ..., form: str = ...,
+         steps: bool) -> Expr | Derivation: ...
 
 
-def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator",
+def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator", form: str = "array",
          steps: bool = False) -> Expr | Derivation:
     """The derivative of ``f`` by the variable ``wrt`` (SPEC section 3).
 
+    ``form`` presents it: ``"array"`` (shape ``f.shape + x.shape``),
+    ``"differential"`` (``df`` in the direction variable ``d`` + x's name) or
+    ``"vec"`` (the Jacobian ``d vec(f) / d vec(x)'``, Magnus & Neudecker).
     With ``steps=True``, a :class:`~matcalc.calculus.steps.Derivation` holding the
     result and the rules applied; otherwise the derivative itself.
     """
@@ -126,7 +133,13 @@ def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator",
         raise DiffError("diff needs an expression; parse the text first (matcalc.parse)")
     if layout not in LAYOUTS:
         raise DiffError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    if form not in FORMS:
+        raise DiffError(f"form must be one of {', '.join(FORMS)}, not {form!r}")
     x = _variable(f, wrt)
+    if form != "array":
+        if steps:
+            raise DiffError("steps=True shows the array form; leave out form= for the steps")
+        return _presented(f, x, form)
     trace: list[tuple[Expr, int, Expr]] | None = [] if steps else None
     if x is None:  # a name that does not occur: the derivative is zero (x taken scalar)
         result = c.zeros(f.shape)
@@ -139,6 +152,21 @@ def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator",
         from matcalc.calculus.steps import Derivation
 
         return Derivation.from_trace(f, str(wrt), result, trace or [])
+    return result
+
+
+def _presented(f: Expr, x: Expr | None, form: str) -> Expr:
+    """The differential or the vec form of ∂f/∂x (SPEC section 3, "Presenting a derivative")."""
+    if x is None:  # a name that does not occur: taken a scalar, the derivative is zero
+        result = c.zeros(f.shape if form == "differential" or f.ndim < 2
+                         else (product_dim(f.shape),))
+    elif form == "differential":
+        result = simplify(differential(f, x))
+    else:
+        from matcalc.calculus.vec_form import vec_jacobian
+
+        result = simplify(vec_jacobian(f, x))
+    remember_variables(result, f)
     return result
 
 

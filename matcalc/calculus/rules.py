@@ -323,7 +323,7 @@ def grad_softmax(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     return c.sub(direct, cross)
 
 
-@defvjp("ismax", "zeros", "ones", "eye", "const", "dim", name="piecewise constant")
+@defvjp("ismax", "zeros", "ones", "eye", "const", "dim", "commutation", name="piecewise constant")
 def grad_zero(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # piecewise constant: derivative zero where it is defined
     return c.zeros(ctx.batch_shape + node.args[i].shape)

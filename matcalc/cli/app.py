@@ -71,8 +71,44 @@ def _derivative(args: argparse.Namespace, f: Expr) -> Expr | Derivation:
     result = f
     for _ in range(args.order - 1):
         result = diff(result, args.wrt)
+    form = getattr(args, "form", "array")
+    if form != "array":  # the last derivative presented as a differential or vec Jacobian
+        return diff(result, args.wrt, form=form)
     return diff(result, args.wrt, layout=args.layout,
                 steps=bool(getattr(args, "steps", False)) and args.order == 1)
+
+
+def _form_lhs(args: argparse.Namespace) -> str:
+    """``dF = `` or ``d vec(F)/d vec(X)' = `` before a result in another form."""
+    if args.form == "differential":
+        return "dF = "
+    return f"d vec(F)/d vec({args.wrt})' = "
+
+
+def _print_form(args: argparse.Namespace, f: Expr, g: Expr, out: TextIO) -> int:
+    """A result of ``--form differential|vec``: the form, then what F and the shape are."""
+    from matcalc.printing.latex import form_latex
+
+    base = f
+    if args.order > 1:
+        from matcalc.calculus.differentiate import diff
+
+        for _ in range(args.order - 1):
+            base = diff(base, args.wrt)
+    if getattr(args, "json", False):
+        print(json.dumps({"expression": str(g), "shape": [str(s) for s in g.shape],
+                          "function": str(base), "wrt": args.wrt, "order": args.order,
+                          "form": args.form,
+                          "latex": form_latex(base, args.wrt, g, args.form)}, indent=2),
+              file=out)
+        return 0
+    if getattr(args, "latex", False) or args.command == "latex":
+        print(form_latex(base, args.wrt, g, args.form), file=out)
+        return 0
+    print(f"{_form_lhs(args)}{g}", file=out)
+    print(f"  F = {base}", file=out)
+    print(f"  shape: {_shape_text(g.shape)}", file=out)
+    return 0
 
 
 def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
@@ -81,6 +117,8 @@ def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
 
     f = _parse(args)
     d = _derivative(args, f)
+    if args.form != "array" and isinstance(d, Expr):
+        return _print_form(args, f, d, out)
     derivation = d if isinstance(d, Derivation) else None
     g = d.result if isinstance(d, Derivation) else d
     split = f.ndim if args.layout == "denominator" or g.ndim != 1 + f.ndim else None
@@ -122,6 +160,8 @@ def cmd_latex(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     args.layout = "denominator"
     d = _derivative(args, f)
+    if args.form != "array" and isinstance(d, Expr):
+        return _print_form(args, f, d, out)
     if isinstance(d, Derivation):
         print(d.latex(), file=out)
     else:
@@ -143,6 +183,13 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="declare a shape: A=m,n; x=n; s= (scalar); S=spd(n)")
 
 
+def _form_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--form", choices=("array", "differential", "vec"), default="array",
+                   help="array (the default; einsum for tensors), differential (dF in the "
+                   "direction dX, matrix notation at every order) or vec (the Jacobian "
+                   "d vec(F)/d vec(X)', with kron and commutation)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="matcalc", description="symbolic matrix calculus: derivatives in matrix notation, "
@@ -162,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", action="store_true", help="show the derivation step by step")
     p.add_argument("--latex", action="store_true", help="print LaTeX")
     p.add_argument("--json", action="store_true", help="machine-readable result")
+    _form_option(p)
     p.set_defaults(handler=cmd_diff)
 
     p = sub.add_parser("verify", help="check derivatives against finite differences")
@@ -173,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wrt", metavar="X", help="the variable (omit for the expression)")
     p.add_argument("--order", type=int, default=1)
     p.add_argument("--steps", action="store_true", help="an align* block of the derivation")
+    _form_option(p)
     p.set_defaults(handler=cmd_latex)
 
     p = sub.add_parser("codegen", help="a standalone NumPy module on stdout")

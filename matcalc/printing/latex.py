@@ -46,8 +46,9 @@ class LatexPrinter(Visitor[Piece]):
 
     form = "LaTeX"
 
-    def __init__(self, bold: bool = False) -> None:
+    def __init__(self, bold: bool = False, directions: frozenset[str] = frozenset()) -> None:
         self.bold = bold
+        self.directions = directions  # names of direction variables: dX prints as d X
         super().__init__()
 
     def print(self, root: Expr) -> str:
@@ -70,7 +71,11 @@ class LatexPrinter(Visitor[Piece]):
         return Piece(text, prec, e, sup)
 
     def _print_var(self, e: Expr, _: list[Piece]) -> Piece:
-        text, _sub = latex_name(e.attrs[0], bold=self.bold and e.ndim > 0)
+        name = e.attrs[0]
+        if name in self.directions:  # the differential's direction: \mathrm{d}X
+            text, _sub = latex_name(name[1:], bold=self.bold and e.ndim > 0)
+            return Piece(rf"\mathrm{{d}}{text}", ATOM, e)
+        text, _sub = latex_name(name, bold=self.bold and e.ndim > 0)
         return Piece(text, ATOM, e)
 
     def _print_dim(self, e: Expr, _: list[Piece]) -> Piece:
@@ -82,6 +87,10 @@ class LatexPrinter(Visitor[Piece]):
 
     def _print_ones(self, e: Expr, _: list[Piece]) -> Piece:
         return _constant_array(r"\mathbf{1}", e)
+
+    def _print_commutation(self, e: Expr, _: list[Piece]) -> Piece:
+        m, n = (dim_latex(d) for d in e.attrs)  # K_{mn} (Magnus & Neudecker)
+        return Piece(f"K_{{{m} {n}}}", ATOM, e)
 
     def _print_eye(self, e: Expr, _: list[Piece]) -> Piece:
         symbol = r"\mathbf{I}" if self.bold else "I"
@@ -300,6 +309,25 @@ def derivative_latex(f: Expr, x_name: str, result: Expr, *, f_ndim: int | None =
         lhs = rf"\frac{{{d}}}{{{wrt}}} {printer.paren(fp, POW)}"
     return rf"{lhs} = {printer.print(result)} \in {shape_latex(result.shape, f_ndim)}"
 
+
+def form_latex(f: Expr, x_name: str, result: Expr, form: str, *, bold: bool = False) -> str:
+    r"""A derivative presented as a differential or a vec Jacobian (SPEC section 3).
+
+    ``\mathrm{d}F = ...`` in the direction ``\mathrm{d}X``, or
+    ``\frac{\partial \operatorname{vec} F}{\partial \operatorname{vec}(X)^{\top}} = ...``;
+    ``F`` names the function, written out after the result.
+    """
+    printer = LatexPrinter(bold=bold, directions=frozenset({"d" + x_name}))
+    x = f.variables().get(x_name)
+    xs = latex_name(x_name, bold=bold and x is not None and x.ndim > 0)[0]
+    fp = printer.piece(f)
+    if form == "differential":
+        lhs = r"\mathrm{d}F"
+    else:
+        lhs = rf"\frac{{\partial \operatorname{{vec}} F}}{{\partial \operatorname{{vec}}" \
+              rf"({xs})^{{\top}}}}"
+    return (rf"{lhs} = {printer.print(result)} \in {shape_latex(result.shape, None)}"
+            rf", \quad F = {fp.text}")
 
 
 # ----------------------------------------------------------------------------------------

@@ -101,6 +101,9 @@ class TextPrinter(Visitor[Piece]):
     def _print_eye(self, e: Expr, _: list[Piece]) -> Piece:
         return Piece(f"eye({e.shape[0]})", ATOM, e)
 
+    def _print_commutation(self, e: Expr, _: list[Piece]) -> Piece:
+        return Piece(f"commutation({e.attrs[0]}, {e.attrs[1]})", ATOM, e)
+
     # -- arithmetic ---------------------------------------------------------------------
     def _print_add(self, e: Expr, args: list[Piece]) -> Piece:
         parts = [self.paren(args[0], ADD)]
