@@ -224,6 +224,11 @@ def test_commutation_matrix() -> None:
     np.testing.assert_array_equal(k @ X.reshape(-1, order="F"), X.T.reshape(-1, order="F"))
     f = mc.parse("commutation(m, n) @ vec(X)", shapes={"X": ("m", "n")})
     np.testing.assert_array_equal(mc.evaluate(f, {"X": X}), X.T.reshape(-1, order="F"))
+    M = np.arange(12.0).reshape(6, 2)
+    for text_, value, want in [("commutation(m, n) @ M", M, k @ M),
+                               ("M' @ commutation(m, n)", M, M.T @ k)]:
+        g = mc.parse(text_, shapes={"M": ("m*n", "k")})
+        np.testing.assert_allclose(mc.evaluate(g, {"M": value, "m": 2, "n": 3}), want)
 
 
 def test_commutation_in_generated_code(tmp_path: Any) -> None:
@@ -231,7 +236,9 @@ def test_commutation_in_generated_code(tmp_path: Any) -> None:
 
     f = mc.parse("sum((commutation(m, n) @ vec(X)) * v)", shapes={"X": ("m", "n"),
                                                                   "v": ("m*n",)})
-    module = load(mc.codegen(f, wrt=["X"]), tmp_path)
+    source = mc.codegen(f, wrt=["X"])
+    assert "np.eye" not in source  # K @ v is v's entries permuted, not a product with K
+    module = load(source, tmp_path)
     X, v = np.arange(6.0).reshape(2, 3), np.arange(6.0)
     value, grad = module.value_and_derivatives(X=X, v=v)
     np.testing.assert_allclose(value, mc.evaluate(f, {"X": X, "v": v}))
