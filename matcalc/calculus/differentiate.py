@@ -26,6 +26,7 @@ from matcalc.core.expr import (
     related_variables,
     remember_variables,
 )
+from matcalc.core.names import inherit_names
 from matcalc.lang.parser import normal_name
 from matcalc.ops import construct as c
 
@@ -148,6 +149,7 @@ def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator", form: str = "
     if layout == "numerator" and f.ndim == 0 and result.ndim == 1:
         result = c.transpose(result)
     remember_variables(result, f)
+    inherit_names(result, f)
     if steps:
         from matcalc.calculus.steps import Derivation
 
@@ -167,6 +169,7 @@ def _presented(f: Expr, x: Expr | None, form: str) -> Expr:
 
         result = simplify(vec_jacobian(f, x))
     remember_variables(result, f)
+    inherit_names(result, f)
     return result
 
 

@@ -15,6 +15,7 @@ from matcalc.algebra.contraction import build_einsum
 from matcalc.core.dims import Dim, Shape, product_dim, shapes_equal
 from matcalc.core.errors import MatcalcError, ParseError, ShapeError
 from matcalc.core.expr import Expr
+from matcalc.core.names import remember_names
 from matcalc.lang.parser import CHAINS, Parsed, Raw
 from matcalc.lang.scope import Scope
 from matcalc.lang.surface import (
@@ -100,7 +101,9 @@ class ExprBuilder:
             if r.kind == "name" and r.value in definitions:
                 definitions_built[r.value] = node
                 in_progress.discard(r.value)
-        return built[id(root)]
+        result = built[id(root)]
+        remember_names(result, definitions_built)  # printed by these names (core.names)
+        return result
 
     def _children(self, r: Raw) -> list[Raw]:
         """The raw nodes whose expressions ``r`` is built from."""

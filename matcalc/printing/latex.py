@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from matcalc.core.expr import Expr, Number
+from matcalc.core.names import given_names
 from matcalc.ops.record import Op
 from matcalc.ops.record import function as lookup
 from matcalc.printing.latex_names import dim_latex, latex_name, shape_latex
@@ -30,6 +31,7 @@ from matcalc.printing.latex_numbers import decimal_style, number_latex
 from matcalc.printing.latex_pieces import Piece, juxtapose, paren
 from matcalc.printing.latex_tensors import einsum_piece
 from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
+from matcalc.printing.text import names_needed
 from matcalc.printing.visitor import Visitor
 
 __all__ = ["LatexPrinter", "derivative_latex", "dim_latex", "latex_name",
@@ -52,7 +54,19 @@ class LatexPrinter(Visitor[Piece]):
         super().__init__()
 
     def print(self, root: Expr) -> str:
-        return self.piece(root).text
+        """``root``, its long shared and user-named parts defined in a where block."""
+        self.name_shared(root, given_names(root), generate=names_needed(root))
+        body = self.piece(root).text
+        if not self.definitions:
+            return body
+        defs = r",\ ".join(f"{latex_name(n)[0]} = {p.text}" for n, p in self.definitions)
+        return rf"{body} \quad \text{{where }} {defs}"
+
+    def size(self, piece: Piece) -> int:
+        return len(piece.text)
+
+    def named(self, name: str, node: Expr) -> Piece:
+        return Piece(latex_name(name)[0], ATOM, node)
 
     def call_form(self, record: Op) -> Callable[[Expr, list[Piece]], Piece] | None:
         name = record.latex
@@ -110,6 +124,8 @@ class LatexPrinter(Visitor[Piece]):
     def _split_sign(self, p: Piece) -> tuple[bool, Piece]:
         """Whether a printed term is negative, and the term without its sign."""
         node = p.node
+        if id(node) in self.named_nodes:  # printed by its name: no sign to take out
+            return False, p
         if node.op == "const" and node.attrs[0] < 0:
             text, prec, sup = number_latex(-node.attrs[0])
             return True, Piece(text, prec, node, sup)
