@@ -256,3 +256,23 @@ def test_cli_vec(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", "inv(X)", "--wrt", "X", "--form", "vec"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "d vec(F)/d vec(X)' = -kron(inv(X).T, inv(X))"
+
+
+def test_readme_tour_shows_real_output_of_the_forms(capsys: pytest.CaptureFixture[str]) -> None:
+    import shlex
+    from pathlib import Path
+
+    lines = (Path(__file__).parent.parent / "README.md").read_text("utf-8").splitlines()
+    checked = 0
+    for k, line in enumerate(lines):
+        if not (line.startswith("$ matcalc diff") and "--form" in line):
+            continue
+        want = []
+        for after in lines[k + 1:]:
+            if after.startswith(("$", "```")):
+                break
+            want.append(after)
+        assert main(shlex.split(line[2:], comments=True)[1:]) == 0
+        assert capsys.readouterr().out.splitlines() == want
+        checked += 1
+    assert checked >= 3
