@@ -144,11 +144,14 @@ def simplify_elementwise(root: Expr) -> Expr:
 
 
 def _candidates(s: Any) -> list[Any]:
+    """Forms of ``s`` to choose from by size: cancelled, and factored (``(1 + e^x)^2`` kept)."""
     out = []
     try:
         cancelled = sympy.cancel(s)
         out.append(cancelled)
         out.append(sympy.factor_terms(cancelled))
+        numerator, denominator = sympy.fraction(cancelled)
+        out.append(sympy.factor(numerator) / sympy.factor(denominator))
     except (sympy.PolynomialError, TypeError, ValueError):
         pass
     return out

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, overload
 
 from matcalc.algebra.contraction import contract
+from matcalc.algebra.identities import rewrite
 from matcalc.algebra.simplify import remake, simplify
 from matcalc.calculus.forward import differential
 from matcalc.calculus.rules import Ctx, vjp
@@ -144,10 +145,10 @@ def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator", form: str = "
     trace: list[tuple[Expr, int, Expr]] | None = [] if steps else None
     if x is None:  # a name that does not occur: the derivative is zero (x taken scalar)
         result = c.zeros(f.shape)
-    else:
-        result = simplify(derivative(f, x, trace))
+    else:  # textbook identities first: d tr(kron(X, X)) = 2 tr(X) tr(dX), not einsums
+        result = simplify(derivative(f if steps else rewrite(f), x, trace))
     if layout == "numerator" and f.ndim == 0 and result.ndim == 1:
-        result = c.transpose(result)
+        result = _as_row(result)
     remember_variables(result, f)
     inherit_names(result, f)
     if steps:
@@ -155,6 +156,13 @@ def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator", form: str = "
 
         return Derivation.from_trace(f, str(wrt), result, trace or [])
     return result
+
+
+def _as_row(g: Expr) -> Expr:
+    """A gradient as a row, as the notes write it: (A' (A x - y))' is (A x - y)' A."""
+    if g.op == "matmul" and all(f.ndim <= 2 for f in g.args):
+        return c.matmul(*(c.transpose(f) for f in reversed(g.args)))
+    return c.transpose(g)
 
 
 def _presented(f: Expr, x: Expr | None, form: str) -> Expr:
