@@ -55,10 +55,11 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "network": [
         ("∂f/∂W1", "(W2.T @ (W2 @ tanh(W1 @ x) - y) * (1 - tanh(W1 @ x)^2)) @ x.T"),
         ("∂f/∂W2", "(W2 @ tanh(W1 @ x) - y) @ tanh(W1 @ x).T"),
-        ("∂f/∂W1", "(W2.T @ (W3.T @ (W3 @ tanh(W2 @ tanh(W1 @ x)) - y) * "
-                   "(1 - tanh(W2 @ tanh(W1 @ x))^2)) * (1 - tanh(W1 @ x)^2)) @ x.T"),
-        ("∂f/∂W2", "(W3.T @ (W3 @ tanh(W2 @ tanh(W1 @ x)) - y) * "
-                   "(1 - tanh(W2 @ tanh(W1 @ x))^2)) @ tanh(W1 @ x).T"),
+        # long results name their shared parts once (issue 14)
+        ("∂f/∂W1", "(W2.T @ (W3.T @ (W3 @ t1 - y) * (1 - t1^2)) * (1 - t0^2)) @ x.T "
+                   "where t0 = tanh(W1 @ x), t1 = tanh(W2 @ t0)"),
+        ("∂f/∂W2", "(W3.T @ (W3 @ t1 - y) * (1 - t1^2)) @ t0.T "
+                   "where t0 = tanh(W1 @ x), t1 = tanh(W2 @ t0)"),
         ("∂f/∂W3", "(W3 @ tanh(W2 @ tanh(W1 @ x)) - y) @ tanh(W2 @ tanh(W1 @ x)).T"),
     ],
     "gaussian_nll": [

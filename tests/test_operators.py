@@ -76,6 +76,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("logsumexp_axis0", "logsumexp(A, axis=0) @ x", "A"),
     ("logsumexp_axis1", "logsumexp(A, axis=1) @ u", "A"),
     ("pi", "pi * sum(x^2)", "x"),
+    ("commutation", "sum((commutation(m, n) @ vec(A)) * v)", "A"),
     *[(f"fn {name}", f"sum({name}(x))", "x") for name in (
         "exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sqrt", "abs", "sigmoid",
         "softplus", "relu")],

@@ -9,6 +9,7 @@ Cookbook writes it.
 
 from __future__ import annotations
 
+from matcalc.algebra.identities import rewrite_node
 from matcalc.algebra.sympy_bridge import ELEMENTWISE_OPS, Budget, simplify_elementwise
 from matcalc.core.errors import DiffError, ShapeError
 from matcalc.core.expr import Expr, postorder, rebuild
@@ -28,7 +29,8 @@ def remake(node: Expr, args: tuple[Expr, ...]) -> Expr:
 
 
 def simplify(e: Expr) -> Expr:
-    """Simplify elementwise fractions with SymPy; factor matrix factors out of sums."""
+    """Simplify elementwise fractions with SymPy; factor matrix factors out of sums;
+    apply the textbook identities of :mod:`matcalc.algebra.identities`."""
     tops = _elementwise_tops(e)
     budget = Budget()  # SymPy's time for this whole expression (sympy_bridge's limits)
 
@@ -40,6 +42,9 @@ def simplify(e: Expr) -> Expr:
             new = _expand_inverses(new)
         if new.op == "add":
             new = _factor(new)
+        new = rewrite_node(new)
+        if new.op == "mul" and new.args[-1].op == "add":  # a coefficient taken out of a sum
+            new = c.mul(*new.args[:-1], _factor(new.args[-1]))
         return new
 
     return rebuild(e, visit)
@@ -131,7 +136,7 @@ def _factor(s: Expr) -> Expr:
                     rest = factors[:-1] if side == "right" else factors[1:]
                     rests.append(c.mul(coeff, c.matmul(*rest)))
                 rests.sort(key=lambda r: r.op == "transpose")  # A + A.T rather than A.T + A
-                inner = c.add(*rests)
+                inner = rewrite_node(c.add(*rests))
                 combined = (c.matmul(inner, shared) if side == "right"
                             else c.matmul(shared, inner))
             except ShapeError:  # a rest that is a scalar (row @ column): not a matrix factor

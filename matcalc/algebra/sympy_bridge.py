@@ -199,6 +199,7 @@ def simplify_elementwise(root: Expr, budget: Budget | None = None) -> Expr:
 
 
 def _candidates(s: Any) -> list[Any]:
+    """Forms of ``s`` to choose from by size: cancelled, and factored (``(1 + e^x)^2`` kept)."""
     import sympy
 
     out: list[Any] = []
@@ -210,6 +211,8 @@ def _candidates(s: Any) -> list[Any]:
         cancelled = sympy.cancel(together)
         out.append(cancelled)
         out.append(sympy.factor_terms(cancelled))
+        numerator, denominator = sympy.fraction(cancelled)
+        out.append(sympy.factor(numerator) / sympy.factor(denominator))
     except (sympy.PolynomialError, TypeError, ValueError):
         pass
     return out

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, overload
 
 from matcalc.algebra.contraction import contract
+from matcalc.algebra.identities import rewrite
 from matcalc.algebra.simplify import remake, simplify
+from matcalc.calculus.forward import differential
 from matcalc.calculus.rules import Ctx, vjp
-from matcalc.core.dims import Shape
+from matcalc.core.dims import Shape, product_dim
 from matcalc.core.errors import DiffError, ShapeError
 from matcalc.core.expr import (
     Expr,
@@ -26,6 +28,7 @@ from matcalc.core.expr import (
     remember_derivative,
     remember_variables,
 )
+from matcalc.core.names import inherit_names
 from matcalc.lang.habits import warn_absent_variable
 from matcalc.lang.parser import normal_name
 from matcalc.ops import construct as c
@@ -34,6 +37,7 @@ if TYPE_CHECKING:  # steps imports the printers; diff loads it only when steps=T
     from matcalc.calculus.steps import Derivation
 
 LAYOUTS = ("denominator", "numerator")
+FORMS = ("array", "differential", "vec")
 
 
 def _variable(f: Expr, wrt: object) -> Expr | None:
@@ -110,18 +114,23 @@ def _symmetrize(G: Expr, x: Expr, batch: int) -> Expr:
 
 
 @overload
-def diff(f: Expr, wrt: str | Expr, *, layout: str = ...,
+def diff(f: Expr, wrt: str | Expr, *, layout: str = ..., form: str = ...,
          steps: Literal[False] = ...) -> Expr: ...
 @overload
-def diff(f: Expr, wrt: str | Expr, *, layout: str = ..., steps: Literal[True]) -> Derivation: ...
+def diff(f: Expr, wrt: str | Expr, *, layout: str = ..., form: str = ...,
+         steps: Literal[True]) -> Derivation: ...
 @overload
-def diff(f: Expr, wrt: str | Expr, *, layout: str = ..., steps: bool) -> Expr | Derivation: ...
+def diff(f: Expr, wrt: str | Expr, *, layout: str = ..., form: str = ...,
+         steps: bool) -> Expr | Derivation: ...
 
 
-def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator",
+def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator", form: str = "array",
          steps: bool = False) -> Expr | Derivation:
     """The derivative of ``f`` by the variable ``wrt`` (SPEC section 3).
 
+    ``form`` presents it: ``"array"`` (shape ``f.shape + x.shape``),
+    ``"differential"`` (``df`` in the direction variable ``d`` + x's name) or
+    ``"vec"`` (the Jacobian ``d vec(f) / d vec(x)'``, Magnus & Neudecker).
     With ``steps=True``, a :class:`~matcalc.calculus.steps.Derivation` holding the
     result and the rules applied; otherwise the derivative itself.
     """
@@ -129,20 +138,50 @@ def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator",
         raise DiffError("diff needs an expression; parse the text first (matcalc.parse)")
     if layout not in LAYOUTS:
         raise DiffError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    if form not in FORMS:
+        raise DiffError(f"form must be one of {', '.join(FORMS)}, not {form!r}")
     x = _variable(f, wrt)
+    if form != "array":
+        if steps:
+            raise DiffError("steps=True shows the array form; leave out form= for the steps")
+        return _presented(f, x, form)
     trace: list[tuple[Expr, int, Expr]] | None = [] if steps else None
     if x is None:  # a name that does not occur: the derivative is zero (x taken scalar)
         result = c.zeros(f.shape)
-    else:
-        result = simplify(derivative(f, x, trace))
+    else:  # textbook identities first: d tr(kron(X, X)) = 2 tr(X) tr(dX), not einsums
+        result = simplify(derivative(f if steps else rewrite(f), x, trace))
     if layout == "numerator" and f.ndim == 0 and result.ndim == 1:
-        result = c.transpose(result)
+        result = _as_row(result)
     remember_variables(result, f)
     remember_derivative(result, f, x.name if x is not None else str(wrt))
+    inherit_names(result, f)
     if steps:
         from matcalc.calculus.steps import Derivation
 
         return Derivation.from_trace(f, str(wrt), result, trace or [])
+    return result
+
+
+def _as_row(g: Expr) -> Expr:
+    """A gradient as a row, as the notes write it: (A' (A x - y))' is (A x - y)' A."""
+    if g.op == "matmul" and all(f.ndim <= 2 for f in g.args):
+        return c.matmul(*(c.transpose(f) for f in reversed(g.args)))
+    return c.transpose(g)
+
+
+def _presented(f: Expr, x: Expr | None, form: str) -> Expr:
+    """The differential or the vec form of ∂f/∂x (SPEC section 3, "Presenting a derivative")."""
+    if x is None:  # a name that does not occur: taken a scalar, the derivative is zero
+        result = c.zeros(f.shape if form == "differential" or f.ndim < 2
+                         else (product_dim(f.shape),))
+    elif form == "differential":
+        result = simplify(differential(f, x))
+    else:
+        from matcalc.calculus.vec_form import vec_jacobian
+
+        result = simplify(vec_jacobian(f, x))
+    remember_variables(result, f)
+    inherit_names(result, f)
     return result
 
 

@@ -397,7 +397,7 @@ def grad_softmax(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
 
 
 @defvjp("ismax", *axes.ISMAX_AXIS, "zeros", "ones", "eye", "const", "dim", PI,
-        name="piecewise constant")
+        "commutation", name="piecewise constant")
 def grad_zero(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # piecewise constant: derivative zero where it is defined
     return c.zeros(ctx.batch_shape + node.args[i].shape)

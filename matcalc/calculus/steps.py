@@ -15,6 +15,7 @@ from matcalc.algebra.simplify import simplify
 from matcalc.calculus.rules import RULE_NAMES
 from matcalc.calculus.step_notes import note_parts
 from matcalc.core.expr import Expr
+from matcalc.core.names import given_names
 from matcalc.printing.latex_breaks import PAGE_WIDTH, break_lines, latex_width
 from matcalc.printing.text import dims_in_shapes, to_text
 
@@ -52,11 +53,16 @@ class Step:
         k, total = self.part
         return f" (part {k} of {total})" if total > 1 else ""
 
-    def text(self, dims: frozenset[str] = frozenset()) -> str:
-        """The step in text; ``dims`` are the sizes to print by name (those of ``f``)."""
-        return (f"{self.rule}, on {to_text(self.expression, dims)}:  "
-                f"df/d[{to_text(self.operand, dims)}]{self.share} = "
-                f"{to_text(self.derivative, dims)}")
+    def text(self, dims: frozenset[str] = frozenset(),
+             names: dict[str, Expr] | None = None) -> str:
+        """The step in text; ``dims`` are the sizes to print by name (those of ``f``),
+        ``names`` the user's names of parts of ``f`` (defined in the derivation's first line).
+        """
+        def show(e: Expr) -> str:
+            return to_text(e, dims, names or {}, where=False)
+
+        return (f"{self.rule}, on {show(self.expression)}:  "
+                f"df/d[{show(self.operand)}]{self.share} = {show(self.derivative)}")
 
     def __str__(self) -> str:
         return self.text()
@@ -87,7 +93,8 @@ class Derivation:
     def __str__(self) -> str:
         dims = dims_in_shapes(self.f)
         lines = [f"d/d{self.wrt} {self.f}"]
-        lines += [f"  {k}. {s.text(dims)}" for k, s in enumerate(self.steps, 1)]
+        names = given_names(self.f)
+        lines += [f"  {k}. {s.text(dims, names)}" for k, s in enumerate(self.steps, 1)]
         lines.append(f"  = {self.result}")
         return "\n".join(lines)
 

@@ -79,8 +79,45 @@ def _derivative(args: argparse.Namespace, f: Expr, wrt: str) -> Expr | Derivatio
     result = f
     for _ in range(args.order - 1):
         result = diff(result, wrt)
+    form = getattr(args, "form", "array")
+    if form != "array":  # the last derivative presented as a differential or vec Jacobian
+        return diff(result, wrt, form=form)
     return diff(result, wrt, layout=args.layout,
                 steps=bool(getattr(args, "steps", False)) and args.order == 1)
+
+
+def _form_lhs(args: argparse.Namespace, wrt: str) -> str:
+    """``dF = `` or ``d vec(F)/d vec(X)' = `` before a result in another form."""
+    if args.form == "differential":
+        return "dF = "
+    return f"d vec(F)/d vec({wrt})' = "
+
+
+def _print_form(args: argparse.Namespace, f: Expr, wrt: str, g: Expr, out: TextIO) -> int:
+    """A result of ``--form differential|vec``: the form, then what F and the shape are."""
+    from matcalc.printing.latex import form_latex
+
+    base = f
+    if args.order > 1:
+        from matcalc.calculus.differentiate import diff
+
+        for _ in range(args.order - 1):
+            base = diff(base, wrt)
+    if getattr(args, "json", False):
+        print(json.dumps({"expression": str(g), "shape": [str(s) for s in g.shape],
+                          "function": str(base), "wrt": wrt, "order": args.order,
+                          "form": args.form, "variables": variable_shapes(f),
+                          "where": where_line(f),
+                          "latex": form_latex(base, wrt, g, args.form)}, indent=2),
+              file=out)
+        return 0
+    if getattr(args, "latex", False) or args.command == "latex":
+        print(form_latex(base, wrt, g, args.form), file=out)
+        return 0
+    print(f"{_form_lhs(args, wrt)}{g}", file=out)
+    print(f"  F = {base}", file=out)
+    print(f"  shape: {_shape_text(g.shape)}", file=out)
+    return 0
 
 
 def _derivative_payload(args: argparse.Namespace, f: Expr, wrt: str) -> dict[str, Any]:
@@ -124,6 +161,12 @@ def _print_derivative(args: argparse.Namespace, f: Expr, wrt: str, out: TextIO) 
 def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
     f = _parse(args)
     wrts: list[str] = list(dict.fromkeys(args.wrt))  # each once, in the order given
+    if args.json and args.form != "array":
+        for wrt in wrts:
+            d = _derivative(args, f, wrt)
+            assert isinstance(d, Expr)
+            _print_form(args, f, wrt, d, out)
+        return 0
     if args.json:
         common = {"function": str(f), "order": args.order, "layout": args.layout,
                   "variables": variable_shapes(f), "where": where_line(f)}
@@ -135,6 +178,11 @@ def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
     for wrt in wrts:
         if len(wrts) > 1:
             print(f"by {wrt}:", file=out)
+        if args.form != "array":
+            d = _derivative(args, f, wrt)
+            assert isinstance(d, Expr)  # a form is never a Derivation
+            _print_form(args, f, wrt, d, out)
+            continue
         _print_derivative(args, f, wrt, out)
     _say_assumed(f, sys.stderr if args.latex else out)
     return 0
@@ -157,6 +205,10 @@ def cmd_latex(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     args.layout = "denominator"
     d = _derivative(args, f, args.wrt)
+    if args.form != "array" and isinstance(d, Expr):
+        code = _print_form(args, f, args.wrt, d, out)
+        _say_assumed(f, sys.stderr)
+        return code
     if isinstance(d, Derivation):
         print(d.latex(), file=out)
     else:
@@ -187,6 +239,13 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="declare a shape: A=m,n; x=n; s= (scalar); S=spd(n)")
 
 
+def _form_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--form", choices=("array", "differential", "vec"), default="array",
+                   help="array (the default; einsum for tensors), differential (dF in the "
+                   "direction dX, matrix notation at every order) or vec (the Jacobian "
+                   "d vec(F)/d vec(X)', with kron and commutation)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="matcalc", description="symbolic matrix calculus: derivatives in matrix notation, "
@@ -207,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", action="store_true", help="show the derivation step by step")
     p.add_argument("--latex", action="store_true", help="print LaTeX")
     p.add_argument("--json", action="store_true", help="machine-readable result")
+    _form_option(p)
     p.set_defaults(handler=cmd_diff)
 
     p = sub.add_parser("verify", help="check derivatives against finite differences")
@@ -218,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wrt", metavar="X", help="the variable (omit for the expression)")
     p.add_argument("--order", type=int, default=1)
     p.add_argument("--steps", action="store_true", help="an align* block of the derivation")
+    _form_option(p)
     p.set_defaults(handler=cmd_latex)
 
     p = sub.add_parser("codegen", help="a standalone NumPy module on stdout")

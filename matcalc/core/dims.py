@@ -73,13 +73,31 @@ class Unifier:
             self._set(b, a)
             return True
         if isinstance(a, str) and isinstance(b, str) and ("*" in a or "*" in b):
-            # products (kron, vec) unify factor by factor: n*m with n*?1 makes ?1 = m
-            fa = [self.find(_as_dim(f)) for f in a.split("*")]
-            fb = [self.find(_as_dim(f)) for f in b.split("*")]
-            if len(fa) == len(fb) and all(x == y or is_placeholder(x) or is_placeholder(y)
-                                          for x, y in zip(fa, fb, strict=True)):
-                return all(self.unify(x, y) for x, y in zip(fa, fb, strict=True))
+            return self._unify_products(a, b)
         return False
+
+    def _unify_products(self, a: str, b: str) -> bool:
+        """Products (kron, vec) unify as multisets: ``n*m`` with ``?1*n`` makes ``?1 = m``.
+
+        Factors equal on both sides cancel (a product is commutative, ``p*m`` is
+        ``m*p``); what is left pairs up in order when one side is all placeholders.
+        """
+        fa = [self.find(_as_dim(f)) for f in a.split("*")]
+        fb = [self.find(_as_dim(f)) for f in b.split("*")]
+        rest_b = list(fb)
+        rest_a = []
+        for f in fa:
+            if f in rest_b:
+                rest_b.remove(f)
+            else:
+                rest_a.append(f)
+        if not rest_a and not rest_b:
+            return True
+        if len(rest_a) != len(rest_b):
+            return False
+        if not (all(map(is_placeholder, rest_a)) or all(map(is_placeholder, rest_b))):
+            return False
+        return all(self.unify(x, y) for x, y in zip(rest_a, rest_b, strict=True))
 
     def resolve(self, d: Dim) -> Dim:
         d = self.find(d)
@@ -106,8 +124,15 @@ def unifying(unifier: Unifier) -> Iterator[Unifier]:
         _active.reset(token)
 
 
+def canonical_dim(d: Dim) -> Dim:
+    """A product of sizes in its one written form: the number first, names sorted."""
+    if isinstance(d, str) and "*" in d:
+        return product_dim(_as_dim(f) for f in d.split("*"))
+    return d
+
+
 def dims_equal(a: Dim, b: Dim) -> bool:
-    if a == b:
+    if a == b or canonical_dim(a) == canonical_dim(b):
         return True
     u = _active.get()
     return u is not None and u.unify(a, b)
@@ -128,6 +153,7 @@ def product_dim(factors: Iterable[Dim]) -> Dim:
             names.extend(f.split("*"))
     if not names:
         return number
+    names.sort()  # products commute: m*p and p*m are one dimension, written once
     if number != 1:
         names.insert(0, str(number))
     return "*".join(names)

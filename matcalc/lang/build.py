@@ -24,6 +24,7 @@ from matcalc.core.dims import (
 )
 from matcalc.core.errors import MatcalcError, ParseError, ShapeError
 from matcalc.core.expr import Expr
+from matcalc.core.names import remember_names
 from matcalc.lang.habits import unknown_function
 from matcalc.lang.parser import CHAINS, Parsed, Raw, chain_spine
 from matcalc.lang.readings import Readings, written
@@ -151,7 +152,11 @@ class ExprBuilder:
                 in_progress.discard(r.value)
             elif r.kind == "name" and node.op == "var":
                 self.leaf_uses[r.value] += 1
-        return None if failed else built[id(root)]
+        if failed:
+            return None
+        result = built[id(root)]
+        remember_names(result, definitions_built)  # printed by these names (core.names)
+        return result
 
     def only_here(self, name: str, blame: Blame) -> bool:
         """Whether every occurrence of variable ``name`` built so far is an operand of

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 
-from matcalc.core.dims import Dim, Shape, Unifier, is_placeholder, unifying
+from matcalc.core.dims import Dim, Shape, Unifier, canonical_dim, is_placeholder, unifying
 from matcalc.core.errors import MatcalcError, ShapeError
 from matcalc.core.expr import Expr
 from matcalc.lang.build import Blame, ExprBuilder
@@ -203,7 +203,7 @@ def _concrete(unifier: Unifier, shapes: dict[str, Shape],
 
 def _named(d: Dim, names: dict[str, str]) -> Dim:
     if isinstance(d, str) and "?" in d:
-        return "*".join(names.get(p, p) for p in d.split("*"))
+        return canonical_dim("*".join(names.get(p, p) for p in d.split("*")))
     return d
 
 

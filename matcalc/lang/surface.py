@@ -32,6 +32,7 @@ DIM_FUNCTIONS: dict[str, DimFunction] = {  # arrays of any order
     "eye": DimFunction(1, 1, lambda dims: c.eye(dims[0])),
     "ones": DimFunction(1, 16, c.ones),
     "zeros": DimFunction(1, 16, c.zeros),
+    "commutation": DimFunction(2, 2, lambda dims: c.commutation(dims[0], dims[1])),
 }
 # calls whose arguments are irregular (a spec string, an array then dimensions): built
 # by hand in matcalc.lang.build

@@ -102,7 +102,7 @@ class Lowering:
         self.distributed: dict[int, Expr] = {}
         for node in nodes:  # before any chain is planned, so chains can reuse the new products
             if node.op == "matmul":
-                new = self._distributed(node)
+                new = self._distributed(node) or permuted_rows(node)
                 if new is not None:
                     self.distributed[id(node)] = new
                     for e in graph_nodes([new]):
@@ -285,3 +285,30 @@ class Lowering:
                 stack.append((node, True))
                 stack.extend((d, False) for d in reversed(self.lower(node)) if id(d) not in seen)
         return out
+
+
+def permuted_rows(node: Expr) -> Expr | None:
+    """``commutation(m, n) @ M`` as M's rows permuted (reshape, swap two axes, reshape back).
+
+    K_mn @ vec(X) = vec(X') (Magnus & Neudecker): the rows of M, read as an
+    n×m grid, are transposed to m×n; no (m*n)×(m*n) matrix is formed or multiplied.
+    ``M @ K_mn`` is ``(K_nm @ M')'``.
+    """
+    from matcalc.algebra.contraction import build_einsum
+    from matcalc.ops import construct as c
+
+    args = node.args
+    if args[0].op == "commutation":
+        m, n = args[0].attrs
+        rest = c.matmul(*args[1:]) if len(args) > 2 else args[1]
+        if rest.ndim == 1:
+            return c.reshape(c.transpose(c.reshape(rest, (n, m))), rest.shape)
+        if rest.ndim == 2 and not c.is_row(rest.shape):
+            grid = c.reshape(rest, (n, m, rest.shape[1]))
+            return c.reshape(build_einsum("jik->ijk", (grid,)), rest.shape)
+    if args[-1].op == "commutation" and kind_of(args[0]) in ("mat", "row") and len(args) > 1:
+        m, n = args[-1].attrs
+        head = c.matmul(*args[:-1]) if len(args) > 2 else args[0]
+        inner = permuted_rows(c.matmul(c.commutation(n, m), c.transpose(head)))
+        return None if inner is None else c.transpose(inner)
+    return None

@@ -147,6 +147,9 @@ from matcalc.ops.reductions import (
     sum_ as sum_,
 )
 from matcalc.ops.reshaping import (
+    commutation as commutation,
+)
+from matcalc.ops.reshaping import (
     kron as kron,
 )
 from matcalc.ops.reshaping import (

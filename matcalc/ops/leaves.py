@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from matcalc.core.dims import Dim, Shape, dims_equal, format_shape
+from matcalc.core.dims import Dim, Shape, canonical_dim, dims_equal, format_shape
 from matcalc.core.errors import ParseError, ShapeError
 from matcalc.core.expr import Expr, make
 from matcalc.ops import sympy_arrays as sa
@@ -24,7 +24,7 @@ def var(name: str, shape: Shape = (), structure: str = "") -> Expr:
     if structure and (len(shape) != 2 or not dims_equal(shape[0], shape[1])):
         raise ShapeError(f"{name} is declared {structure} but its shape "
                          f"{format_shape(shape)} is not square")
-    return make("var", (), (name, structure), tuple(shape))
+    return make("var", (), (name, structure), tuple(map(canonical_dim, shape)))
 
 
 def dim(d: Dim) -> Expr:

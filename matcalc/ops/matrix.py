@@ -209,6 +209,8 @@ def _transpose(a: Expr) -> Generator[Expr, Expr, Expr]:
         return a
     if op in ("eye", linalg.DIAG):
         return a
+    if op == "commutation":  # K_mn' = K_nm (Magnus & Neudecker, theorem 3.9)
+        return make(op, (), (a.attrs[1], a.attrs[0]), a.shape)
     if op in ("zeros", "ones"):
         return make(op, (), (), _transposed_shape(a.shape))
     if a.ndim == 1 and op != "var":

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from matcalc.core.dims import Dim, Shape, format_shape, product_dim
+from matcalc.core.dims import Dim, Shape, dim_value, format_shape, product_dim
 from matcalc.core.errors import ShapeError
 from matcalc.core.expr import Expr, make
 from matcalc.ops import arith, matrix
 from matcalc.ops import sympy_arrays as sa
 from matcalc.ops.base import describe, is_row, is_zero, require
-from matcalc.ops.leaves import ones, zeros
+from matcalc.ops.leaves import eye, ones, zeros
 from matcalc.ops.record import Call, Fuzz, Op, register
 
 KRON, VEC, UNVEC, RESHAPE = "kron", "vec", "unvec", "reshape"
@@ -102,4 +102,38 @@ register(
        code="np.reshape({0}, {shape})", stem="r",
        sympy=lambda node, a, ctx: a[0].reshape(ctx.shape(node)),
        fuzz=(Fuzz(0.5, "product-vector", ("matrix-mn",)),)),
+)
+
+
+# ----------------------------------------------------------------------------------------
+# the commutation matrix (Magnus & Neudecker, "Matrix Differential Calculus", ch. 3.7)
+
+COMMUTATION = "commutation"
+
+
+def commutation(m: Dim, n: Dim) -> Expr:
+    """K_mn, the (m*n)×(m*n) permutation with ``K_mn @ vec(X) = vec(X')`` for X m×n."""
+    size = product_dim((m, n))
+    if m == 1 or n == 1:  # K_1n = K_n1 = I
+        return eye(size)
+    return make(COMMUTATION, (), (m, n), (size, size))
+
+
+def commutation_order(m: int, n: int) -> np.ndarray:
+    """The permutation of K_mn: ``(K_mn @ v)[r] = v[order[r]]``, ``r = i*n + j`` → ``i + m*j``."""
+    return np.arange(m * n).reshape(n, m).T.reshape(-1)
+
+
+def commutation_value(m: int, n: int) -> np.ndarray:
+    """K_mn as an array: the identity's rows permuted (an index permutation, no product)."""
+    value: np.ndarray = np.eye(m * n)[commutation_order(m, n)]
+    return value
+
+
+register(
+    Op(COMMUTATION, 0, leaf=True, numpy=commutation_value, stem="K",
+       code="np.eye({0} * {1})[np.arange({0} * {1}).reshape({1}, {0}).T.reshape(-1)]",
+       latex="K", text="commutation",
+       sympy=lambda node, a, ctx: sa.as_array(commutation_value(
+           *(dim_value(d, ctx.sizes) or 0 for d in node.attrs)).astype(int).astype(object))),
 )

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from matcalc.core.expr import Expr, Number, derived_from
+from matcalc.core.names import given_names
 from matcalc.ops.record import Op
 from matcalc.ops.record import function as lookup
 from matcalc.printing.latex_breaks import PAGE_WIDTH, equation_latex
@@ -31,6 +32,7 @@ from matcalc.printing.latex_numbers import decimal_style, number_latex
 from matcalc.printing.latex_pieces import Piece, juxtapose, paren
 from matcalc.printing.latex_tensors import einsum_piece
 from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
+from matcalc.printing.text import names_needed
 from matcalc.printing.visitor import Visitor
 
 __all__ = ["LatexPrinter", "derivative_latex", "dim_latex", "display_latex", "latex_name",
@@ -47,12 +49,25 @@ class LatexPrinter(Visitor[Piece]):
 
     form = "LaTeX"
 
-    def __init__(self, bold: bool = False) -> None:
+    def __init__(self, bold: bool = False, directions: frozenset[str] = frozenset()) -> None:
         self.bold = bold
+        self.directions = directions  # names of direction variables: dX prints as d X
         super().__init__()
 
     def print(self, root: Expr) -> str:
-        return self.piece(root).text
+        """``root``, its long shared and user-named parts defined in a where block."""
+        self.name_shared(root, given_names(root), generate=names_needed(root))
+        body = self.piece(root).text
+        if not self.definitions:
+            return body
+        defs = r",\ ".join(f"{latex_name(n)[0]} = {p.text}" for n, p in self.definitions)
+        return rf"{body} \quad \text{{where }} {defs}"
+
+    def size(self, piece: Piece) -> int:
+        return len(piece.text)
+
+    def named(self, name: str, node: Expr) -> Piece:
+        return Piece(latex_name(name)[0], ATOM, node)
 
     def call_form(self, record: Op) -> Callable[[Expr, list[Piece]], Piece] | None:
         name = record.latex
@@ -71,7 +86,11 @@ class LatexPrinter(Visitor[Piece]):
         return Piece(text, prec, e, sup)
 
     def _print_var(self, e: Expr, _: list[Piece]) -> Piece:
-        text, _sub = latex_name(e.attrs[0], bold=self.bold and e.ndim > 0)
+        name = e.attrs[0]
+        if name in self.directions:  # the differential's direction: \mathrm{d}X
+            text, _sub = latex_name(name[1:], bold=self.bold and e.ndim > 0)
+            return Piece(rf"\mathrm{{d}}{text}", ATOM, e)
+        text, _sub = latex_name(name, bold=self.bold and e.ndim > 0)
         return Piece(text, ATOM, e)
 
     def _print_dim(self, e: Expr, _: list[Piece]) -> Piece:
@@ -83,6 +102,10 @@ class LatexPrinter(Visitor[Piece]):
 
     def _print_ones(self, e: Expr, _: list[Piece]) -> Piece:
         return _constant_array(r"\mathbf{1}", e)
+
+    def _print_commutation(self, e: Expr, _: list[Piece]) -> Piece:
+        m, n = (dim_latex(d) for d in e.attrs)  # K_{mn} (Magnus & Neudecker)
+        return Piece(f"K_{{{m} {n}}}", ATOM, e)
 
     def _print_eye(self, e: Expr, _: list[Piece]) -> Piece:
         symbol = r"\mathbf{I}" if self.bold else "I"
@@ -102,6 +125,8 @@ class LatexPrinter(Visitor[Piece]):
     def _split_sign(self, p: Piece) -> tuple[bool, Piece]:
         """Whether a printed term is negative, and the term without its sign."""
         node = p.node
+        if id(node) in self.named_nodes:  # printed by its name: no sign to take out
+            return False, p
         if node.op == "const" and node.attrs[0] < 0:
             text, prec, sup = number_latex(-node.attrs[0])
             return True, Piece(text, prec, node, sup)
@@ -351,6 +376,25 @@ def display_latex(e: Expr, *, bold: bool = False) -> str:
     name = "f" if derived_from(f) is None else None
     return derivative_latex(f, wrt, e, f_ndim=f.ndim, order=order, bold=bold, name=name)
 
+
+def form_latex(f: Expr, x_name: str, result: Expr, form: str, *, bold: bool = False) -> str:
+    r"""A derivative presented as a differential or a vec Jacobian (SPEC section 3).
+
+    ``\mathrm{d}F = ...`` in the direction ``\mathrm{d}X``, or
+    ``\frac{\partial \operatorname{vec} F}{\partial \operatorname{vec}(X)^{\top}} = ...``;
+    ``F`` names the function, written out after the result.
+    """
+    printer = LatexPrinter(bold=bold, directions=frozenset({"d" + x_name}))
+    x = f.variables().get(x_name)
+    xs = latex_name(x_name, bold=bold and x is not None and x.ndim > 0)[0]
+    fp = printer.piece(f)
+    if form == "differential":
+        lhs = r"\mathrm{d}F"
+    else:
+        lhs = rf"\frac{{\partial \operatorname{{vec}} F}}{{\partial \operatorname{{vec}}" \
+              rf"({xs})^{{\top}}}}"
+    return (rf"{lhs} = {printer.print(result)} \in {shape_latex(result.shape, None)}"
+            rf", \quad F = {fp.text}")
 
 
 # ----------------------------------------------------------------------------------------

@@ -11,11 +11,13 @@ expression (numbers are printed exactly).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
 from matcalc.core.expr import Expr, Number, postorder
+from matcalc.core.names import given_names
 from matcalc.ops.record import Op
 from matcalc.printing.numbers import finite_decimal, format_number
 from matcalc.printing.precedence import ADD, ATOM, MUL, POSTFIX, POW, UNARY
@@ -29,14 +31,24 @@ class Piece:
     node: Expr
 
 
-def to_text(e: Expr, dims: Iterable[str] = ()) -> str:
+def to_text(e: Expr, dims: Iterable[str] = (), names: Mapping[str, Expr] | None = None,
+            where: bool = True) -> str:
     """``e`` in the language of SPEC section 2.
 
     A size (``n``) prints by name when a shape in the text names it, or when it is
     among ``dims`` (the sizes of a larger expression ``e`` is part of); otherwise as
     ``tr(eye(n))``, which reads back as the size rather than as a variable.
+    Subexpressions the user named (``names``; by default those given where ``e``
+    was parsed or derived from) and long shared ones are printed by name, defined
+    in a ``where`` clause: ``h * (1 - h) where h = sigmoid(A @ x)``.  With
+    ``where=False`` (a line of a derivation, whose names are defined once, above
+    it) only ``names`` are used, and no clause is written.
     """
-    return TextPrinter(dims).print(e)
+    if not where:
+        printer = TextPrinter(dims)
+        printer.print(e, names or {}, generate=False)
+        return printer.piece(e).text
+    return TextPrinter(dims).print(e, names)
 
 
 def dims_in_shapes(root: Expr) -> frozenset[str]:
@@ -59,9 +71,30 @@ class TextPrinter(Visitor[Piece]):
         self.carried: frozenset[str] = self.dims
         super().__init__()
 
-    def print(self, root: Expr) -> str:
+    def print(self, root: Expr, names: Mapping[str, Expr] | None = None,
+              generate: bool | None = None) -> str:
+        """``root``, with a ``where`` clause for its named parts.
+
+        Parts are named when the user named them or, if the text written out in
+        full would be longer than :data:`INLINE_MAX` (``generate=None``), when they
+        are long and shared (see :class:`Visitor`); ``generate`` forces either.
+        """
+        given = given_names(root) if names is None else dict(names)
         self.carried = self.dims | dims_in_shapes(root)
-        return self.piece(root).text
+        self.name_shared(root, given, generate=generate is not False)
+        body = self.piece(root).text
+        if generate is None and self.definitions and \
+                _expanded_length(body, self.definitions, set(given)) <= INLINE_MAX:
+            return TextPrinter(self.dims).print(root, given, generate=False)
+        if not self.definitions:
+            return body
+        return body + " where " + ", ".join(f"{n} = {p.text}" for n, p in self.definitions)
+
+    def size(self, piece: Piece) -> int:
+        return len(piece.text)
+
+    def named(self, name: str, node: Expr) -> Piece:
+        return Piece(name, ATOM, node)
 
     def call_form(self, record: Op) -> Callable[[Expr, list[Piece]], Piece] | None:
         name = record.text
@@ -102,6 +135,9 @@ class TextPrinter(Visitor[Piece]):
     def _print_eye(self, e: Expr, _: list[Piece]) -> Piece:
         return Piece(f"eye({e.shape[0]})", ATOM, e)
 
+    def _print_commutation(self, e: Expr, _: list[Piece]) -> Piece:
+        return Piece(f"commutation({e.attrs[0]}, {e.attrs[1]})", ATOM, e)
+
     # -- arithmetic ---------------------------------------------------------------------
     def _print_add(self, e: Expr, args: list[Piece]) -> Piece:
         args = self._bare(e, args)
@@ -117,6 +153,8 @@ class TextPrinter(Visitor[Piece]):
     def _split_sign(self, p: Piece) -> tuple[bool, str]:
         """Whether a printed term is negative, and its text without the sign."""
         node = p.node
+        if id(node) in self.named_nodes:  # printed by its name: no sign to take out
+            return False, p.text
         if node.op == "const" and node.attrs[0] < 0:
             return True, _number(-node.attrs[0])[0]
         if node.op == "mul" and node.args[0].op == "const" and node.args[0].attrs[0] < 0:
@@ -244,6 +282,42 @@ class TextPrinter(Visitor[Piece]):
 
 
 
+
+
+INLINE_MAX = 100  # a result this short in full is printed in full: names only what it shares
+
+
+def names_needed(root: Expr) -> bool:
+    """Whether ``root`` printed in full would be longer than :data:`INLINE_MAX`."""
+    printer = TextPrinter()
+    printer.print(root, {}, generate=True)
+    body = printer.piece(root).text
+    return _expanded_length(body, printer.definitions, set()) > INLINE_MAX
+
+
+def _expanded_length(body: str, definitions: list[tuple[str, Piece]], keep: set[str]) -> int:
+    """The length of ``body`` with every generated name (not in ``keep``) written out.
+
+    Computed from the definitions' lengths, never by writing the text out (which
+    may be exponentially long); capped, since only the comparison matters.
+    """
+    cap = 10 * INLINE_MAX
+    full: dict[str, int] = {}
+    generated = {n for n, _ in definitions} - keep
+
+    def length(text: str) -> int:
+        total = len(text)
+        for word in _IDENTIFIER.findall(text):
+            if word in generated:
+                total += full.get(word, 0) - len(word)
+        return min(total, cap)
+
+    for name, piece in definitions:  # operands first: a definition uses earlier ones
+        full[name] = length(piece.text) + 2  # parentheses, where it is written out
+    return length(body)
+
+
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 
 def _number(v: Number) -> tuple[str, int]:

@@ -25,6 +25,7 @@ import numpy as np
 from matcalc.check.fuzz.oracle import Outcome, failure_signature
 from matcalc.check.fuzz.tree import Sample
 from matcalc.ops.linalg import DET, DIAG, INV, LOGDET  # the language's call names
+from matcalc.ops.reductions import SOFTMAX
 
 Fn = Callable[..., Any]
 
@@ -65,7 +66,7 @@ def _calls(jnp: Any) -> dict[str, Fn]:
         INV: jnp.linalg.inv, DIAG: diag, "dot": lambda a, b: jnp.sum(a * b),
         "outer": jnp.outer, "kron": jnp.kron, "vec": lambda a: a.T.reshape(-1),
         "norm": lambda a: jnp.sqrt(jnp.sum(a * a)), "norm1": lambda a: jnp.sum(jnp.abs(a)),
-        "norminf": lambda a: jnp.max(jnp.abs(a)), "softmax": softmax, "logsumexp": logsumexp,
+        "norminf": lambda a: jnp.max(jnp.abs(a)), SOFTMAX: softmax, "logsumexp": logsumexp,
         "ismax": ismax,
         "exp": jnp.exp, "log": jnp.log, "sqrt": jnp.sqrt, "sin": jnp.sin, "cos": jnp.cos,
         "tan": jnp.tan, "sinh": jnp.sinh, "cosh": jnp.cosh, "tanh": jnp.tanh, "abs": jnp.abs,

@@ -76,6 +76,10 @@ class Renderer:
             return f"np.ones({self.shape(node.shape)})", ATOM
         if op == "eye":
             return f"np.eye({self.dim(node.shape[0])})", ATOM
+        if op == "commutation":  # the identity's rows permuted: no product is formed
+            template = op_record(op).code
+            assert template is not None
+            return template.format(*(self.dim(d) for d in node.attrs)), ATOM
         if op == "add":
             return self._add(node)
         if op == "mul":
