@@ -1,6 +1,7 @@
 """matcalc: symbolic matrix calculus with readable results, LaTeX, NumPy and verification."""
 
 from matcalc.calculus.differentiate import diff, gradient, hessian, jacobian, subs
+from matcalc.calculus.hvp import hvp
 from matcalc.check.verify import VerifyReport, verify
 from matcalc.core.errors import DiffError, EvaluationError, MatcalcError, ParseError, ShapeError
 from matcalc.core.expr import Expr
@@ -15,5 +16,5 @@ __version__ = "0.1.0"
 __all__ = [
     "DiffError", "EvaluationError", "Expr", "MatcalcError", "ParseError", "ShapeError",
     "VerifyReport", "codegen", "diff", "evaluate", "gradient", "hessian", "jacobian", "parse",
-    "register_function", "subs", "to_numpy", "verify",
+    "hvp", "register_function", "subs", "to_numpy", "verify",
 ]

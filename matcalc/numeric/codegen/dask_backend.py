@@ -93,6 +93,13 @@ def _logabsdet(a):
     return da.asarray(a).rechunk(-1).map_blocks(lambda b: numpy.linalg.slogdet(b)[1],
                                                 drop_axis=(0, 1), dtype=a.dtype)
 ''',
+    "_inv": '''
+def _inv(a):
+    """The inverse of a small matrix: NumPy's on its one chunk."""
+    import numpy
+
+    return da.asarray(a).rechunk(-1).map_blocks(numpy.linalg.inv, dtype=a.dtype)
+''',
     "_kron": '''
 def _kron(a, b):
     """np.kron of two vectors or two matrices, as an outer product reshaped."""
@@ -120,7 +127,8 @@ def _embed(target: str, shape: str, full: str, reduced: str, rhs: str,
             seen.add(ch)
             out.append(ch)
     spec = ",".join([reduced, *deltas]) + "->" + "".join(out)
-    return [f'    {target} = da.einsum("{spec}", {rhs}, {", ".join(ops)})']
+    whole = f"da.broadcast_to({rhs}, ({', '.join(sizes)},))"  # rhs may lack axes, or be 1.0
+    return [f'    {target} = da.einsum("{spec}", {whole}, {", ".join(ops)})']
 
 
 def dask_backend() -> Backend:

@@ -14,4 +14,4 @@ _ALL = [make() for make in BACKENDS.values()]
 
 RESERVED: frozenset[str] = frozenset({
     "values", "value_and_derivatives", "hessian_vector_product", "float", "int", "ValueError",
-    "v", *(h for b in _ALL for h in b.helpers), *(r for b in _ALL for r in b.reserved)})
+    *(h for b in _ALL for h in b.helpers), *(r for b in _ALL for r in b.reserved)})

@@ -150,7 +150,7 @@ class Renderer:
             if self.functions.get(entry.code, entry.source) != entry.source:
                 raise MatcalcError(f"two functions' NumPy code is named {entry.code}")
             self.functions[entry.code] = entry.source
-        return entry.code
+        return code
 
     # -- sums and products ---------------------------------------------------------------
     def _add(self, node: Expr) -> Code:
