@@ -121,7 +121,8 @@ def test_operators_match_numpy(backend: str, text: str) -> None:
 
 def test_modules_import_only_their_library() -> None:
     f = mc.parse("0.5*norm(y - A@x)^2 + sum(sigmoid(x))")
-    for backend, imports in [("numpy", {"numpy"}), ("jax", {"jax", "jax.numpy", "jax.scipy.special"}),
+    for backend, imports in [("numpy", {"numpy"}),
+                             ("jax", {"jax", "jax.numpy", "jax.scipy.special"}),
                              ("torch", {"torch"}), ("dask", {"dask", "dask.array"})]:
         source = mc.codegen(f, ["x", "A"], 2, backend=backend)
         found = {line.split()[1] for line in source.splitlines()

@@ -85,8 +85,8 @@ def test_examples_match_evaluate_and_finite_differences(
     values = draw(f, rng, **hints)
     out = module.value_and_derivatives(**values)
     expected = [f] + [mc.diff(f, w) for w in wrt]
-    if order == 2:
-        expected += [mc.hessian(f, w) for w in wrt]
+    if order == 2:  # every block of the Hessian, row by row in wrt order
+        expected += [mc.diff(mc.diff(f, a), b) for a in wrt for b in wrt]
     assert len(out) == len(expected)
     for got, e in zip(out, expected, strict=True):
         want = mc.evaluate(e, values)
@@ -112,7 +112,7 @@ def test_examples_match_evaluate_and_finite_differences(
                                    rtol=1e-5, atol=1e-6, err_msg=f"d/d{w}")
         if order == 2:
             fd2 = (np.asarray(plus[1 + k]) - np.asarray(minus[1 + k])) / (2 * h)
-            hess = np.asarray(out[1 + len(wrt) + k])
+            hess = np.asarray(out[1 + len(wrt) + k * len(wrt) + k])  # the block by w and w
             np.testing.assert_allclose(contract(hess, v, hess.ndim - v.ndim), fd2,
                                        rtol=1e-5, atol=1e-6, err_msg=f"d2/d{w}2")
         assert mc.verify(f, w).ok

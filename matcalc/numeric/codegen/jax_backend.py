@@ -69,7 +69,8 @@ def _structure(a, name, structure):
     "_softmax": "def _softmax(x):\n    return jax.nn.softmax(x)\n",
     "_logsumexp": "def _logsumexp(x):\n    return jax.scipy.special.logsumexp(x)\n",
     "_ismax": ("def _ismax(x):\n    # 1 at the first largest entry, as np.argmax picks it\n"
-               "    return jax.nn.one_hot(jnp.argmax(x), x.size, dtype=x.dtype).reshape(x.shape)\n"),
+               "    first = jax.nn.one_hot(jnp.argmax(x), x.size, dtype=x.dtype)\n"
+               "    return first.reshape(x.shape)\n"),
 }
 
 
