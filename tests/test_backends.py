@@ -157,6 +157,16 @@ def test_float32_stays_float32(backend: str) -> None:
 
 
 @pytest.mark.parametrize("backend", ("numpy", *BACKENDS))
+def test_float32_through_the_kernels(backend: str) -> None:
+    text = "sum(relu(x)) + sum(abs(x)) + logsumexp(x) + softmax(x) @ x + ismax(x) @ x"
+    values = {"x": np.array([0.3, -1.2, 2.0, 0.7], dtype=np.float32)}
+    mod = module(text, {}, ["x"], 2, backend)
+    fn = _jitted(mod, "value_and_derivatives") if backend == "jax" else mod.value_and_derivatives
+    for o in fn(**to_backend(values, backend)):
+        assert str(o.dtype).endswith("float32"), (backend, o.dtype)
+
+
+@pytest.mark.parametrize("backend", ("numpy", *BACKENDS))
 def test_done_when_every_hessian_block_finite_at_800(backend: str) -> None:
     """The issue's command: all four blocks match NumPy and stay finite at w = (800, 0, 0)."""
     text, shapes = LOGISTIC

@@ -314,10 +314,13 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     module = load(capsys.readouterr().out, tmp_path)
     rng = np.random.default_rng(5)
     A, x, y = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=4)
-    value, grad_x, grad_A, hess_x, hess_A = module.value_and_derivatives(A=A, x=x, y=y)
+    value, grad_x, grad_A, hess_x, hess_x_A, hess_A_x, hess_A = module.value_and_derivatives(
+        A=A, x=x, y=y)  # every block of the Hessian, row by row
     np.testing.assert_allclose(grad_x, A.T @ (A @ x - y))
     np.testing.assert_allclose(hess_x, A.T @ A)
     assert hess_A.shape == (4, 3, 4, 3)
+    assert hess_x_A.shape == (3, 4, 3) and hess_A_x.shape == (4, 3, 3)
+    np.testing.assert_allclose(hess_x_A, np.moveaxis(hess_A_x, 2, 0))
     assert main(["codegen", "A@x", "--wrt", "x", "--order", "2"]) == 2
 
 
