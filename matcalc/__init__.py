@@ -1,6 +1,7 @@
 """matcalc: symbolic matrix calculus with readable results, LaTeX, NumPy and verification."""
 
 from matcalc.calculus.differentiate import diff, gradient, hessian, jacobian, subs
+from matcalc.calculus.hvp import hvp
 from matcalc.check.check_report import CheckReport
 from matcalc.check.derivation import check
 from matcalc.check.verify import VerifyReport, verify
@@ -24,6 +25,6 @@ __version__ = "0.1.0"
 __all__ = [
     "CheckReport", "DiffError", "EvaluationError", "Expr", "MatcalcError", "MatcalcWarning",
     "ParseError", "ShapeError", "VerifyReport", "check", "codegen", "diff", "evaluate",
-    "gradient", "hessian",
+    "gradient", "hessian", "hvp",
     "jacobian", "parse", "register_function", "subs", "to_numpy", "verify",
 ]

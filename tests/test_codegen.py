@@ -85,8 +85,8 @@ def test_examples_match_evaluate_and_finite_differences(
     values = draw(f, rng, **hints)
     out = module.value_and_derivatives(**values)
     expected = [f] + [mc.diff(f, w) for w in wrt]
-    if order == 2:
-        expected += [mc.hessian(f, w) for w in wrt]
+    if order == 2:  # every block of the Hessian, row by row in wrt order
+        expected += [mc.diff(mc.diff(f, a), b) for a in wrt for b in wrt]
     assert len(out) == len(expected)
     for got, e in zip(out, expected, strict=True):
         want = mc.evaluate(e, values)
@@ -112,7 +112,7 @@ def test_examples_match_evaluate_and_finite_differences(
                                    rtol=1e-5, atol=1e-6, err_msg=f"d/d{w}")
         if order == 2:
             fd2 = (np.asarray(plus[1 + k]) - np.asarray(minus[1 + k])) / (2 * h)
-            hess = np.asarray(out[1 + len(wrt) + k])
+            hess = np.asarray(out[1 + len(wrt) + k * len(wrt) + k])  # the block by w and w
             np.testing.assert_allclose(contract(hess, v, hess.ndim - v.ndim), fd2,
                                        rtol=1e-5, atol=1e-6, err_msg=f"d2/d{w}2")
         assert mc.verify(f, w).ok
@@ -314,10 +314,13 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     module = load(capsys.readouterr().out, tmp_path)
     rng = np.random.default_rng(5)
     A, x, y = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=4)
-    value, grad_x, grad_A, hess_x, hess_A = module.value_and_derivatives(A=A, x=x, y=y)
+    value, grad_x, grad_A, hess_x, hess_x_A, hess_A_x, hess_A = module.value_and_derivatives(
+        A=A, x=x, y=y)  # every block of the Hessian, row by row
     np.testing.assert_allclose(grad_x, A.T @ (A @ x - y))
     np.testing.assert_allclose(hess_x, A.T @ A)
     assert hess_A.shape == (4, 3, 4, 3)
+    assert hess_x_A.shape == (3, 4, 3) and hess_A_x.shape == (4, 3, 3)
+    np.testing.assert_allclose(hess_x_A, np.moveaxis(hess_A_x, 2, 0))
     assert main(["codegen", "A@x", "--wrt", "x", "--order", "2"]) == 2
 
 

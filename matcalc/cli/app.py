@@ -221,7 +221,9 @@ def cmd_codegen(args: argparse.Namespace, out: TextIO) -> int:
     from matcalc.numeric.codegen import codegen
 
     f = _parse(args)
-    print(codegen(f, wrt=args.wrt or [], order=args.order), file=out, end="")
+    source = codegen(f, wrt=args.wrt or [], order=args.order, backend=args.backend,
+                     hessian=args.hessian, hvp=args.hvp)
+    print(source, file=out, end="")
     return 0
 
 
@@ -281,10 +283,17 @@ def build_parser() -> argparse.ArgumentParser:
     _form_option(p)
     p.set_defaults(handler=cmd_latex)
 
-    p = sub.add_parser("codegen", help="a standalone NumPy module on stdout")
+    p = sub.add_parser("codegen", help="a standalone NumPy (JAX, PyTorch, Dask) module on stdout")
     _common(p)
     p.add_argument("--wrt", action="append", default=[], metavar="X")
-    p.add_argument("--order", type=int, default=1)
+    p.add_argument("--order", type=int, default=1, help="2 adds the Hessian")
+    p.add_argument("--backend", choices=("numpy", "jax", "torch", "dask"), default="numpy",
+                   help="the array library the module uses (and the only one it imports)")
+    p.add_argument("--hessian", choices=("blocks", "matrix"), default="blocks",
+                   help="with --order 2: every block d2f/dwi dwj in --wrt order (blocks), or "
+                   "one matrix over the variables raveled and concatenated (matrix)")
+    p.add_argument("--hvp", action="store_true",
+                   help="also hessian_vector_product(v, **values): H @ v, never forming H")
     p.set_defaults(handler=cmd_codegen)
 
     p = sub.add_parser("check", help="is my derivation right? where does it go wrong?")

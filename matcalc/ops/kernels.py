@@ -32,11 +32,11 @@ def _relu(x: Any) -> Any:
 
 
 def _step(x: Any) -> Any:
-    return np.where(np.asarray(x) > 0, 1.0, 0.0)[()]
+    return np.heaviside(x, 0.0)  # 0 at 0; float32 stays float32
 
 
 def _sign(x: Any) -> Any:
-    return np.sign(np.asarray(x, dtype=float))[()]
+    return np.sign(np.asarray(x) * 1.0)[()]  # integers as floats; float32 stays float32
 
 
 def _softmax(x: Any) -> Any:
@@ -50,7 +50,7 @@ def _logsumexp(x: Any) -> Any:
 
 
 def _ismax(x: Any) -> Any:
-    out = np.zeros(np.shape(x))
+    out = np.zeros(np.shape(x), dtype=np.result_type(x, 1.0))
     out.flat[int(np.argmax(x))] = 1.0
     return out
 

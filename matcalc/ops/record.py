@@ -16,8 +16,8 @@ there.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from matcalc.core.errors import MatcalcError
@@ -69,7 +69,10 @@ class Op:
     ``shaped``); ``code`` the NumPy expression written into
     generated modules, ``{0}``, ``{1}`` the operands' code and ``{shape}`` the
     result's shape, calling ``helpers`` (functions of :mod:`matcalc.ops.kernels`
-    whose source the module carries); ``stem`` names the module's temporaries.
+    whose source the module carries); ``codes`` the template for another backend
+    of :func:`matcalc.codegen` where the NumPy one, with ``np.`` read as that
+    library's namespace, does not fit (``{"torch": "torch.diagonal({0}).clone()"}``);
+    ``stem`` names the module's temporaries.
     ``text`` and ``latex`` are the name the generic call printers use (``None``:
     the printer has its own method).  ``domain`` is what sampling must respect
     (``invertible``, ``positive``, ``unit``), ``kink`` the branch verify watches
@@ -93,6 +96,7 @@ class Op:
     shaped: bool = False
     code: str | None = None
     helpers: tuple[str, ...] = ()
+    codes: Mapping[str, str] = field(default_factory=dict, compare=False)  # backend -> template
     stem: str = "t"
     text: str | None = None
     options: str = ""  # written after the operands in the text call form: ", axis=0"
@@ -112,7 +116,10 @@ class Function:
     known); ``numpy`` its value (a function of :mod:`matcalc.ops.kernels` where
     it needs care, so generated code carries the same implementation, named by
     ``helpers``), ``code`` the NumPy callable written into generated modules
-    (``None``: a user's function, which a standalone module cannot contain).
+    (``None``: a user's function, which a standalone module cannot contain),
+    ``codes`` the callable for another backend where ``code`` with ``np.`` read
+    as that library's namespace does not fit (kernels ``_name`` keep their name:
+    each backend carries its own source of them).
     ``sympy`` is its SymPy form (a callable that imports SymPy when applied:
     :func:`matcalc.ops.sympy_arrays.function`); ``sympy_head`` the name of the
     SymPy function (``"exp"`` for ``sympy.exp``) that translates back to it,
@@ -127,6 +134,7 @@ class Function:
     latex: str
     code: str | None = None
     helpers: tuple[str, ...] = ()
+    codes: Mapping[str, str] = field(default_factory=dict, compare=False)  # backend -> callable
     source: str | None = None  # a user's function: the source generated modules carry
     sympy: Callable[[Any], Any] | None = None
     sympy_head: str | None = None  # sympy.<name>, the function that reads back as this

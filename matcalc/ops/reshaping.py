@@ -85,16 +85,20 @@ def unvec(v: Expr, rows: Dim, cols: Dim) -> Expr:
 
 register(
     Op(KRON, 2, rebuild=lambda node, args: kron(*args), numpy=np.kron, code="np.kron({0}, {1})",
+       codes={"dask": "_kron({0}, {1})"},
        stem="kron", text="kron", calls=(Call("kron", kron, 2),),
        sympy=lambda node, a, ctx: sa.kron(a[0], a[1])),
     Op(VEC, 1, rebuild=lambda node, args: vec(args[0]),
        numpy=lambda a: a.reshape(-1, order="F"), code='np.reshape({0}, -1, order="F")',
+       codes={"torch": "{0}.T.reshape(-1)", "dask": "{0}.T.reshape(-1)"},
        stem="vec", text="vec", latex=r"\operatorname{vec}", calls=(Call("vec", vec),),
        sympy=sa.unary(lambda x: x.reshape(-1, order="F"))),
     # unvec and reshape carry their result's shape, which the parser reads as sizes
     Op(UNVEC, 1, rebuild=lambda node, args: unvec(args[0], node.shape[0], node.shape[1]),
        numpy=lambda a, shape: a.reshape(shape, order="F"), shaped=True,
-       code='np.reshape({0}, {shape}, order="F")', stem="mat",
+       code='np.reshape({0}, {shape}, order="F")',
+       codes={"torch": "{0}.reshape({tshape}).T", "dask": "{0}.reshape({tshape}).T"},
+       stem="mat",
        sympy=lambda node, a, ctx: a[0].reshape(ctx.shape(node), order="F"),
        fuzz=(Fuzz(0.5, "matrix-mn", ("product-vector",)),)),
     Op(RESHAPE, 1, rebuild=lambda node, args: reshape(args[0], node.shape),

@@ -39,35 +39,88 @@ from typing import Any
 from matcalc.core.errors import DiffError, MatcalcError
 from matcalc.core.expr import Expr
 from matcalc.lang.parser import normal_name
-from matcalc.numeric.codegen.module import Module
+from matcalc.numeric.codegen.backends import backend as get_backend
+from matcalc.numeric.codegen.module import Module, module_text
+from matcalc.numeric.stable import stable
 
 __all__ = ["codegen"]
 
 
-def codegen(f: Expr, wrt: Iterable[Any] = (), order: int = 1) -> str:
-    """The source of a NumPy module computing ``f`` and its derivatives (SPEC section 4).
+HESSIAN_LAYOUTS = ("blocks", "matrix")
+
+
+def codegen(f: Expr, wrt: Iterable[Any] = (), order: int = 1, *, backend: str = "numpy",
+            hessian: str = "blocks", hvp: bool = False) -> str:
+    """The source of a module computing ``f`` and its derivatives (SPEC section 4).
 
     The module defines ``value_and_derivatives(**values)``, which returns the value,
-    then ``diff(f, w)`` for each ``w`` in ``wrt``, and with ``order=2`` then
-    ``hessian(f, w)`` for each ``w``.
+    then ``diff(f, w)`` for each ``w`` in ``wrt`` (``grad_w``, or ``jac_w`` for an
+    array ``f``).  With ``order=2`` the Hessian follows: with ``hessian="blocks"``
+    every block ``d2f/dwi dwj`` for ``wi``, ``wj`` in ``wrt``, row by row
+    (``hess_w`` for one variable; ``hess_w_w, hess_w_b, hess_b_w, hess_b_b`` for
+    ``wrt=["w", "b"]``), each of shape ``wi.shape + wj.shape``; with
+    ``hessian="matrix"`` one matrix ``hessian`` of shape (N, N) over the
+    variables raveled (C order) and concatenated in ``wrt`` order, for Newton
+    solvers.  ``hvp=True`` adds ``hessian_vector_product(v, /, **values)``: the
+    Hessian times ``v`` (an array of a variable's shape, or a tuple of them, one
+    per variable of ``wrt``), returned as a tuple per variable, never forming
+    the Hessian.
+
+    ``backend`` is the array library the module uses, and the only one it
+    imports: ``"numpy"``, ``"jax"`` (``jax.numpy``, compiles with ``jax.jit``),
+    ``"torch"`` (tensors on any device) or ``"dask"`` (chunked arrays: sums over
+    the rows of a data matrix computed chunk by chunk).  Values are computed in
+    the floating dtype of the inputs, on every backend.
     """
-    from matcalc.calculus.differentiate import diff, hessian
+    from matcalc.calculus.differentiate import diff
+    from matcalc.calculus.hvp import hvp_many
 
     if not isinstance(f, Expr):
         raise MatcalcError("codegen needs an expression; parse the text first (matcalc.parse)")
+    chosen = get_backend(backend)
+    if hessian not in HESSIAN_LAYOUTS:
+        raise MatcalcError(f"hessian={hessian!r}: choose 'blocks' (every block d2f/dwi dwj) "
+                           "or 'matrix' (one matrix over the concatenated variables)")
     if isinstance(wrt, str | Expr):
         wrt = [wrt]
     names = [w.name if isinstance(w, Expr) and w.op == "var" else w for w in wrt]
     names = [normal_name(w) if isinstance(w, str) else w for w in names]  # as parse reads them
     if order not in (1, 2):
         raise DiffError(f"codegen computes first or second derivatives, not order {order!r}")
-    if order == 2 and f.shape:
+    if (order == 2 or hvp) and f.shape:
         raise DiffError(f"a Hessian needs a scalar function, but f has shape {f.shape}")
-    outputs: list[tuple[str, Expr]] = [("value", f)]
+    if hvp and not names:
+        raise DiffError("hvp=True needs the variables of the Hessian: give wrt")
+    g = stable(f)  # log(sigmoid(z)) and its family in softplus form: finite everywhere
+    outputs: list[tuple[str, Expr]] = [("value", g)]
     first = "grad" if not f.shape else "jac"
-    for w in names:
-        outputs.append((f"{first}_{w}", diff(f, w)))
+    grads = [diff(g, w) for w in names]
+    outputs += [(f"{first}_{w}", d) for w, d in zip(names, grads, strict=True)]
     if order == 2:
-        for w in names:
-            outputs.append((f"hess_{w}", hessian(f, w)))
-    return Module(f, outputs, names, order).source()
+        for wi, d in zip(names, grads, strict=True):
+            for wj in names:
+                label = f"hess_{wi}" if len(names) == 1 else f"hess_{wi}_{wj}"
+                outputs.append((label, diff(d, wj)))
+    joined = len(names) if order == 2 and hessian == "matrix" else 0
+    main = Module(g, outputs, names, order, chosen, joined=joined)
+    main.title = f
+    others = []
+    if hvp:
+        from matcalc.calculus.hvp import inner
+        from matcalc.ops import construct as c
+
+        variables = g.variables()
+        xs, vs = [], []
+        for w, d in zip(names, grads, strict=True):
+            name = f"v_{w}"
+            while name in variables:
+                name += "_"
+            x = variables.get(w) or c.var(w, d.shape)
+            xs.append(x)
+            vs.append(c.var(name, d.shape, x.structure))
+        products = hvp_many(g, xs, vs)
+        s = c.add(*(inner(d, v) for d, v in zip(grads, vs, strict=True)))
+        others.append(Module(s, [(f"hvp_{w}", p) for w, p in zip(names, products, strict=True)],
+                             names, order, chosen, name="hessian_vector_product",
+                             directions=tuple(v.name for v in vs)))
+    return module_text(main, others)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import keyword
 
 from matcalc.core.expr import Expr
-from matcalc.numeric.codegen.helpers import HELPER_NAMES, RESERVED, helper_source
+from matcalc.numeric.codegen.backend import Backend
+from matcalc.numeric.codegen.helpers import RESERVED
 from matcalc.numeric.codegen.render import Renderer
 from matcalc.numeric.codegen.syntax import (
     ATOM,
@@ -32,12 +33,22 @@ INLINE_LIMIT = 64  # longest expression written into its user's line instead of 
 class Module:
     """The text of a generated module: its inputs, one line per named node, its outputs."""
 
-    def __init__(self, f: Expr, outputs: list[tuple[str, Expr]], wrt: list[str], order: int):
+    def __init__(self, f: Expr, outputs: list[tuple[str, Expr]], wrt: list[str], order: int,
+                 backend: Backend, name: str = "value_and_derivatives",
+                 joined: int = 0, directions: tuple[str, ...] = ()):
+        """``joined``: the last ``joined``² outputs are the Hessian's blocks, returned as
+        one matrix; ``directions``: the variables the positional ``v`` of a
+        ``hessian_vector_product`` fills (one array, or a tuple of them)."""
         self.f = f
         self.outputs = outputs
         self.wrt = wrt
         self.order = order
-        self.r = Renderer()  # the code of each node, the dimensions' locals, the helpers
+        self.b = backend
+        self.name = name
+        self.joined = joined
+        self.directions = directions
+        self.title = f  # the f the module's docstring shows
+        self.r = Renderer(backend)  # the code of each node, the dimensions' locals, the helpers
         self.taken: set[str] = set(RESERVED)
         self.local: dict[str, str] = {}  # variable name -> local name
         self.lines: list[str] = []
@@ -109,11 +120,30 @@ class Module:
         for _, e in self.outputs:
             code = self.r.code[id(e)][0]
             if not e.shape:
-                code = f"np.float64({code})"
+                code = self.b.template("scalar").format(code)
             elif e.op in ("var", "transpose"):
-                code = f"np.array({code})"
+                code = self.b.template("copy").format(code)
             results.append(code)
+        if self.joined:
+            results = self._joined(results)
         return self._module_text(results)
+
+    def _joined(self, results: list[str]) -> list[str]:
+        """The last k² results (Hessian blocks, row by row) as one matrix."""
+        k = self.joined
+        sizes = []
+        for _, grad in self.outputs[1:1 + k]:  # each gradient has its variable's shape
+            sizes.append(" * ".join(self.r.dim(d) for d in grad.shape) if grad.shape else "1")
+        blocks = results[len(results) - k * k:]
+        rows = []
+        for i in range(k):
+            parts = [f"({blocks[i * k + j]}).reshape({sizes[i]}, {sizes[j]})" for j in range(k)]
+            rows.append(self.b.template("concat").format(ops=", ".join(parts), axis=1)
+                        if k > 1 else parts[0])
+        name = self.fresh("hessian")
+        code = self.b.template("concat").format(ops=", ".join(rows), axis=0) if k > 1 else rows[0]
+        self.lines.append(f"    {name} = {code}")
+        return [*results[:len(results) - k * k], name]
 
     def _stem(self, node: Expr) -> str:
         if node.op == "fn":
@@ -140,9 +170,14 @@ class Module:
         bound: set[str] = set()
         self.source_of: dict[str, str] = {}  # dimension -> the variable whose array fixed it
         later: list[str] = []  # variables with product dimensions, checked at the end
+        arrays: list[str] = []
+        for k, name in enumerate(self.directions):  # hessian_vector_product(v, /, **values)
+            item = "v" if len(self.directions) == 1 else f"v[{k}]"
+            self.lines.append(f"    values = {{**values, {name!r}: {item}}}")
         for name, v in variables.items():
             local = self.local[name]
             self.lines.append(f"    {local} = _array(values, {name!r}, {v.ndim})")
+            arrays.append(local)
             if v.structure:  # formulas derived for it assume the structure: check it
                 self.r.helpers.add("_structure")
                 self.lines.append(f"    _structure({local}, {name!r}, {v.structure!r})")
@@ -166,6 +201,13 @@ class Module:
                 later.append(name)
             elif v.shape:
                 self._check(name, v)
+        # the dtype (and device) of the array inputs; scalar inputs follow it
+        self.lines.append("    " + self.b.template("dtype").format(ops=", ".join(arrays)))
+        self.r.helpers.add("_dtype")
+        for name, v in variables.items():
+            if not v.shape:
+                local = self.local[name]
+                self.lines.append(f"    {local} = " + self.b.template("cast").format(local))
         for node in order:  # dimensions that no input array fixes
             dims = [d for d in node.shape if isinstance(d, str)]
             if node.op == "dim":
@@ -205,38 +247,75 @@ class Module:
                           f"{{{want}}}{f' ({why})' if why else ''} but has shape "
                           f"{{{local}.shape}}\")")
 
-    # -- the module text -----------------------------------------------------------------
+    # -- the function's text -------------------------------------------------------------
     def _module_text(self, results: list[str]) -> str:
-        f_text = str(self.f)
-        shapes = ", ".join(f"{n}: ({', '.join(map(str, v.shape))}{',' if v.ndim == 1 else ''})"
-                           for n, v in self.f.variables().items())
-        returned = [f"{name} {shape_text(e.shape)}" for name, e in self.outputs]
-        head = [
-            '"""NumPy code generated by matcalc (https://pypi.org/project/matcalc-symbolic/).',
-            "",
-            f"    f = {f_text}",
-            f"    variables: {shapes}",
-            f"    derivatives by: {', '.join(self.wrt) or '-'}"
-            + (" (and Hessians)" if self.order == 2 else ""),
-            "",
-            "value_and_derivatives(**values) returns (" + ", ".join(returned) + ").",
-            '"""',
-            "",
-            # a user's def may be annotated with names the module lacks (Any, ...)
-            *(["from __future__ import annotations", ""] if self.r.functions else []),
-            "import numpy as np",
-            "",
-        ]
-        body = []
-        sources = [helper_source(h) for h in HELPER_NAMES if h in self.r.helpers]
-        sources += [self.r.functions[name] for name in sorted(self.r.functions)]
-        for text in sources:
-            body.append(text.strip("\n"))
-            body.extend(["", ""])
+        """The function's definition (the module is assembled by :func:`module_text`)."""
         returns = ", ".join(n for n, _ in self.outputs)
-        fn = ["def value_and_derivatives(**values):",
-              f'    """The value of f and its derivatives: ({returns})."""',
-              *self.lines,
-              f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})",
-              ""]
-        return "\n".join(head + ["", *body] + fn) if body else "\n".join(head + ["", *fn])
+        if self.joined:
+            k = self.joined
+            returns = ", ".join([n for n, _ in self.outputs[:len(self.outputs) - k * k]]
+                                + ["hessian"])
+        if self.directions:
+            signature = f"def {self.name}(v, /, **values):"
+            doc = (f"The Hessian of f times v (one array per variable of {', '.join(self.wrt)}"
+                   f"{', as a tuple' if len(self.wrt) > 1 else ''}): ({returns}).")
+        else:
+            signature = f"def {self.name}(**values):"
+            doc = f"The value of f and its derivatives: ({returns})."
+        out = self.b.template("return").format(
+            ops=", ".join(results) + ("," if len(results) == 1 else ""))
+        return "\n".join([signature, f'    """{doc}"""', *self.lines, f"    return {out}", ""])
+
+
+def module_text(main: Module, others: list[Module]) -> str:
+    """The module: its docstring, imports, the helpers all its functions need, the functions."""
+    functions = [main.source(), *(m.source() for m in others)]
+    b = main.b
+    f = main.f
+    shapes = ", ".join(f"{n}: ({', '.join(map(str, v.shape))}{',' if v.ndim == 1 else ''})"
+                       for n, v in f.variables().items())
+    returned = [f"{name} {shape_text(e.shape)}" for name, e in main.outputs]
+    if main.joined:
+        k = main.joined
+        returned = returned[:len(returned) - k * k] + ["hessian (N, N)"]
+    label = {"numpy": "NumPy", "jax": "JAX", "torch": "PyTorch", "dask": "Dask"}[b.name]
+    used = set().union(*(m.r.helpers for m in [main, *others]))
+    user: dict[str, str] = {}
+    for m in [main, *others]:
+        user.update(m.r.functions)
+    head = [
+        f'"""{label} code generated by matcalc (https://pypi.org/project/matcalc-symbolic/).',
+        "",
+        f"    f = {main.title}",
+        f"    variables: {shapes}",
+        f"    derivatives by: {', '.join(main.wrt) or '-'}"
+        + (" (and Hessians)" if main.order == 2 else ""),
+        "",
+        "value_and_derivatives(**values) returns (" + ", ".join(returned) + ").",
+        *([] if main.order < 2 or len(main.wrt) < 2 or main.joined else [
+            "The Hessian's blocks hess_<a>_<b> = d2f/da db come row by row in the order",
+            f"of the variables ({', '.join(main.wrt)}); each has shape a.shape + b.shape."]),
+        *([] if not main.joined else [
+            "hessian is the whole Hessian over the variables raveled (C order) and",
+            f"concatenated in the order {', '.join(main.wrt)}: N = their total size."]),
+        *([] if not others else [
+            "hessian_vector_product(v, /, **values) returns the Hessian times v without",
+            "forming the Hessian: v has the shape of the variable (a tuple of such arrays,",
+            "one per variable, for several), the result likewise (always a tuple)."]),
+        '"""',
+        "",
+        # a user's def may be annotated with names the module lacks (Any, ...)
+        *(["from __future__ import annotations", ""] if user else []),
+        *b.imports,
+        "",
+    ]
+    body = []
+    sources = [b.helper(h) for h in b.helpers if h in used]
+    sources += [user[name] for name in sorted(user)]
+    for text in sources:
+        body.append(text.strip("\n"))
+        body.extend(["", ""])
+    for k, fn in enumerate(functions):
+        body.append(fn.rstrip("\n"))
+        body.extend(["", ""] if k + 1 < len(functions) else [""])
+    return "\n".join(head + ["", *body])

@@ -9,12 +9,14 @@ runs too (:mod:`matcalc.numeric.schedule`), einsums along their lowering plan.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from matcalc.core.dims import Dim
 from matcalc.core.errors import MatcalcError
 from matcalc.core.expr import Expr
+from matcalc.numeric.codegen.backend import Backend
 from matcalc.numeric.codegen.helpers import RESERVED
 from matcalc.numeric.codegen.syntax import (
     ADD,
@@ -37,7 +39,8 @@ Statements = Callable[[str], list[str]]  # the lines that compute a node into a 
 
 
 class Renderer:
-    def __init__(self) -> None:
+    def __init__(self, backend: Backend) -> None:
+        self.b = backend
         self.code: dict[int, Code] = {}  # id -> (code, precedence) of each node written
         self.dims: dict[str, str] = {}  # dimension name -> the local holding its size
         self.helpers: set[str] = {"_array"}  # helper functions the module needs
@@ -71,13 +74,13 @@ class Renderer:
         if op == "dim":
             return self.dim(node.attrs[0]), ATOM
         if op == "zeros":
-            return f"np.zeros({self.shape(node.shape)})", ATOM
+            return self.b.template("zeros").format(shape=self.shape(node.shape)), ATOM
         if op == "ones":
-            return f"np.ones({self.shape(node.shape)})", ATOM
+            return self.b.template("ones").format(shape=self.shape(node.shape)), ATOM
         if op == "eye":
-            return f"np.eye({self.dim(node.shape[0])})", ATOM
+            return self.b.template("eye").format(self.dim(node.shape[0])), ATOM
         if op == "commutation":  # the identity's rows permuted: no product is formed
-            template = op_record(op).code
+            template = self.b.code(op_record(op).code, op_record(op).codes)
             assert template is not None
             return template.format(*(self.dim(d) for d in node.attrs)), ATOM
         if op == "add":
@@ -89,10 +92,10 @@ class Renderer:
                 r = low.deps[id(node)][0]
                 if r.ndim == 1:
                     return f"{self.ref(r, ATOM)} @ {self.ref(r, ATOM)}", MUL
-                return f"np.vdot({self.ref(r, COND)}, {self.ref(r, COND)})", ATOM
+                return self.b.template("vdot").format(self.ref(r, UNARY), self.ref(r, UNARY)), ATOM
             base, p = node.args
             if p.op == "const" and p.attrs[0] == Fraction(1, 2):
-                return f"np.sqrt({self.ref(base, COND)})", ATOM
+                return self.b.translate(f"np.sqrt({self.ref(base, COND)})"), ATOM
             return f"{self.ref(base, ATOM)} ** {self.ref(p, UNARY)}", POW
         if op == "matmul":
             assert isinstance(recipe, ChainPlan)
@@ -111,13 +114,23 @@ class Renderer:
             return f"{self._function(node.attrs[0])}({self.ref(node.args[0], COND)})", ATOM
         if op == "tr" and recipe == "trace_of_product":
             p, q = node.args[0].args
-            return f'np.einsum("ij,ji->", {self.ref(p, COND)}, {self.ref(q, COND)})', ATOM
+            return self.b.translate(
+                f'np.einsum("ij,ji->", {self.ref(p, COND)}, {self.ref(q, COND)})'), ATOM
         record = op_record(op)
-        if record.code is not None:  # the operator's template, calling its kernels
-            self.helpers.update(record.helpers)
+        template = self.b.code(record.code, record.codes)
+        if template is not None:  # the operator's template, calling its kernels
+            self.need(template)
             operands = [self.ref(x, COND) for x in node.args]
-            return record.code.format(*operands, shape=self.shape(node.shape)), ATOM
-        raise MatcalcError(f"codegen has no NumPy rule for the operator {op!r}")
+            shape = self.shape(node.shape)
+            tshape = self.shape(tuple(reversed(node.shape)))
+            return template.format(*operands, shape=shape, tshape=tshape), ATOM
+        raise MatcalcError(f"codegen has no {self.b.name} rule for the operator {op!r}")
+
+    def need(self, code: str) -> None:
+        """Note the helpers (kernels) that ``code`` calls."""
+        for name in re.findall(r"\b(_[A-Za-z]\w*)\(", code):
+            if name in self.b.helpers:
+                self.helpers.add(name)
 
     def _function(self, name: str) -> str:
         """The callable written for the elementwise function ``name``, noting what it needs."""
@@ -128,7 +141,12 @@ class Renderer:
             raise MatcalcError(f"function {name} is user-defined: its NumPy code cannot be "
                                "written into a standalone module (register a module-level "
                                "def as numpy_fn, whose source the module can carry)")
-        self.helpers.update(entry.helpers)
+        if entry.source is not None and self.b.name != "numpy":
+            raise MatcalcError(f"function {name} is user-defined with NumPy code; a "
+                               f"{self.b.name} module cannot carry it: use backend='numpy'")
+        code = self.b.code(entry.code, entry.codes)
+        assert code is not None
+        self.need(code + "(")
         if entry.source is not None:  # a user's function: the module carries its def
             if entry.code in RESERVED:
                 raise MatcalcError(f"function {name}'s NumPy code is named {entry.code}, "
@@ -136,7 +154,7 @@ class Renderer:
             if self.functions.get(entry.code, entry.source) != entry.source:
                 raise MatcalcError(f"two functions' NumPy code is named {entry.code}")
             self.functions[entry.code] = entry.source
-        return entry.code
+        return code
 
     # -- sums and products ---------------------------------------------------------------
     def _add(self, node: Expr) -> Code:
@@ -218,7 +236,7 @@ class Renderer:
         if kind == "product":
             return " * ".join(paren(c, p, UNARY) for c, p in a), MUL
         if kind == "outer":
-            return f"np.outer({a[0][0]}, {a[1][0]})", ATOM
+            return self.b.translate(f"np.outer({a[0][0]}, {a[1][0]})"), ATOM
         if kind == "asrow":
             return f"{paren(*a[0], ATOM)}[None, :]", ATOM
         if kind == "rowscale":
@@ -226,7 +244,7 @@ class Renderer:
             scale = diagonals[0] if len(diagonals) == 1 else "(" + " * ".join(diagonals) + ")"
             return f"{scale}[:, None] * {paren(*a[-1], UNARY)}", MUL
         if kind == "diagonal":
-            return "np.diag(" + " * ".join(c for c, _ in a) + ")", ATOM
+            return self.b.translate("np.diag(" + " * ".join(c for c, _ in a) + ")"), ATOM
         if kind == "chain3":
             (x, px), (y, py), (z, pz) = a
             left = f"{paren(x, px, MUL)} @ {paren(y, py, UNARY)} @ {paren(z, pz, UNARY)}"
@@ -241,7 +259,9 @@ class Renderer:
             test = f"{d0} * {d2} * ({d1} + {d3}) <= {d1} * {d3} * ({d0} + {d2})"
             return f"{left} if {test} else {right}", COND
         if kind == "multidot":
-            return "np.linalg.multi_dot([" + ", ".join(c for c, _ in a) + "])", ATOM
+            chain = " @ ".join(paren(c, p, UNARY) for c, p in a)
+            return self.b.template("multidot").format(ops=", ".join(c for c, _ in a),
+                                                      chain=chain), ATOM
         raise MatcalcError(f"codegen has no rule for the chain step {kind!r}")
 
     # -- einsum --------------------------------------------------------------------------
@@ -264,18 +284,20 @@ class Renderer:
         shape = self.shape(node.shape)
         text = short_text(node)
         comment = f"  # {text}" if text else ""
+        sizes = [self.dim(node.shape[full.index(ch)]) for ch in reduced]
 
         def statements(target: str) -> list[str]:
-            return [f"    {target} = np.zeros({shape}){comment}",
-                    f'    np.einsum("{full}->{reduced}", {target})[...] = {rhs}']
+            lines = self.b.embed(target, shape, full, reduced, rhs, sizes)
+            return [lines[0] + comment, *lines[1:]]
 
         return statements
 
     def _einsum_call(self, spec: str, ops: list[str]) -> str:
         if len(ops) <= 1:
-            return f'np.einsum("{spec}", {", ".join(ops)})'
-        self.helpers.add("_einsum")
-        return f'_einsum("{spec}", {", ".join(ops)})'
+            return self.b.translate(f'np.einsum("{spec}", {", ".join(ops)})')
+        code = self.b.template("einsum").format(spec=spec, ops=", ".join(ops))
+        self.need(code)
+        return code
 
 
 def static_order(p0: Dim, p1: Dim, p2: Dim, p3: Dim) -> str | None:

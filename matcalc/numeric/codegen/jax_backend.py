@@ -1,0 +1,102 @@
+"""The JAX backend: pure ``jax.numpy`` functions that ``jax.jit`` compiles.
+
+No Python control flow depends on a value: the one check of values, that a
+``symmetric``/``spd`` input has that structure, runs on concrete arrays and is
+skipped while ``jax.jit`` traces (jit cannot raise on a value; call the module
+once unjitted, or check the input yourself, to have it checked).  Shape checks
+read static shapes and stay.  Under ``jax.jit`` JAX computes in float32 unless
+``jax_enable_x64`` is set; the module follows whatever dtype its inputs have.
+"""
+
+from __future__ import annotations
+
+from matcalc.numeric.codegen.backend import Backend
+
+HELPERS: dict[str, str] = {
+    "_array": '''
+def _array(values, name, ndim):
+    """values[name] as an array with ndim axes; integers and booleans become floats."""
+    if name not in values:
+        raise ValueError(f"no value given for {name}")
+    a = jnp.asarray(values[name])
+    if not jnp.issubdtype(a.dtype, jnp.inexact):
+        a = a.astype(jnp.result_type(float))
+    if a.ndim != ndim:
+        raise ValueError(f"{name} should have {ndim} axes but has shape {a.shape}")
+    return a
+''',
+    "_size": '''
+def _size(values, name):
+    """The size of dimension name, which no input array fixes."""
+    if name not in values:
+        raise ValueError(f"the size of dimension {name} is not known: give it as {name}=...")
+    return int(values[name])
+''',
+    "_dtype": '''
+def _dtype(*arrays):
+    """The floating type the module computes in: that of the array inputs."""
+    shaped = [a for a in arrays if a.ndim] or list(arrays)
+    return jnp.result_type(*shaped) if shaped else jnp.result_type(float)
+''',
+    "_structure": '''
+def _structure(a, name, structure):
+    """a, refused (ValueError) if it breaks its declared structure (on concrete values;
+    under jax.jit the value is not known while tracing, and the check is skipped)."""
+    try:
+        size = float(jnp.max(jnp.abs(a)))
+        asym = float(jnp.max(jnp.abs(a - a.T)))
+        finite = bool(jnp.all(jnp.isfinite(a)))
+    except jax.errors.ConcretizationTypeError:
+        return a
+    if not finite or not a.size:
+        return a
+    if asym > 1e-8 * size:
+        raise ValueError(f"{name} is declared {structure} but its value is not symmetric "
+                         f"(largest |{name} - {name}'| is {asym:.3g}, largest entry "
+                         f"{size:.3g}); give a symmetric array, e.g. ({name} + {name}.T) / 2")
+    if structure == "spd" and not bool(jnp.all(jnp.isfinite(jnp.linalg.cholesky(a)))):
+        raise ValueError(f"{name} is declared spd but its value is not positive "
+                         "definite (its Cholesky factorisation fails); give a "
+                         "symmetric matrix with positive eigenvalues")
+    return a
+''',
+    # the kernels: JAX's own stable implementations
+    "_sigmoid": "def _sigmoid(x):\n    return jax.nn.sigmoid(x)\n",
+    "_softplus": "def _softplus(x):\n    return jax.nn.softplus(x)\n",
+    "_relu": "def _relu(x):\n    return jnp.maximum(x, 0)\n",
+    "_step": "def _step(x):\n    return jnp.heaviside(x, 0.0)\n",
+    "_sign": "def _sign(x):\n    return jnp.sign(x)\n",
+    "_softmax": "def _softmax(x):\n    return jax.nn.softmax(x)\n",
+    "_logsumexp": "def _logsumexp(x):\n    return jax.scipy.special.logsumexp(x)\n",
+    "_ismax": ("def _ismax(x):\n    # 1 at the first largest entry, as np.argmax picks it\n"
+               "    first = jax.nn.one_hot(jnp.argmax(x), x.size, dtype=x.dtype)\n"
+               "    return first.reshape(x.shape)\n"),
+}
+
+
+def _embed(target: str, shape: str, full: str, reduced: str, rhs: str,
+           sizes: list[str]) -> list[str]:
+    """rhs scattered onto the diagonal positions with index arrays (no identity built)."""
+    k = len(reduced)
+    index = []
+    for ch in full:
+        q = reduced.index(ch)
+        view = ", ".join(":" if i == q else "None" for i in range(k))
+        index.append(f"jnp.arange({sizes[q]})[{view}]")
+    return [f"    {target} = jnp.zeros({shape}, dtype=_dt).at[{', '.join(index)}].set({rhs})"]
+
+
+def jax_backend() -> Backend:
+    return Backend(
+        name="jax", namespace="jnp",
+        imports=("import jax", "import jax.numpy as jnp", "import jax.scipy.special"),
+        templates={
+            "zeros": "jnp.zeros({shape}, dtype=_dt)", "ones": "jnp.ones({shape}, dtype=_dt)",
+            "eye": "jnp.eye({0}, dtype=_dt)", "vdot": "jnp.vdot({0}, {1})",
+            "einsum": 'jnp.einsum("{spec}", {ops})',
+            "multidot": "jnp.linalg.multi_dot([{ops}])",
+            "dtype": "_dt = _dtype({ops})", "cast": "{0}.astype(_dt)",
+            "scalar": "jnp.asarray({0}, dtype=_dt)", "copy": "jnp.asarray({0})",
+            "concat": "jnp.concatenate([{ops}], axis={axis})", "return": "({ops})",
+        },
+        helpers=HELPERS, embed=_embed, reserved=frozenset({"jax", "jnp", "_dt"}))
