@@ -260,7 +260,8 @@ def answer(payload: Any) -> Json:
         work = Work(req, f)
         sections = [s for build in SECTIONS for s in build(work)]
     except MatcalcError as e:
-        return error(type(e).__name__, str(e))
+        # str() starts with a newline (for tracebacks): the page's box starts with the input
+        return error(type(e).__name__, str(e).lstrip("\n"))
     except RecursionError:
         return error("ParseError", "the expression is nested too deeply")
     except Exception as e:  # noqa: BLE001  (a bug: shown as one line, never a traceback)
