@@ -317,7 +317,9 @@ def _rational_point(f: Expr, derivative: Expr, sizes: dict[str, int],
 
 
 def _rational(x: float) -> Any:
-    q = Fraction(float(x)).limit_denominator(10 ** 6)
+    # small denominators: SymPy evaluates a rational to a fractional power by looking for
+    # exact roots (factoring), which took minutes for x^c at denominators near 10^6
+    q = Fraction(float(x)).limit_denominator(1000)
     return sympy.Rational(q.numerator, q.denominator)
 
 
