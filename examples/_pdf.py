@@ -101,7 +101,7 @@ def check_tex(c: Check) -> str:
 
 
 def document(examples: Sequence[Example]) -> str:
-    parts = [PREAMBLE, "The derivations of the course notes (SPEC section 8), each computed "
+    parts = [PREAMBLE, "The derivations of the course notes, each computed "
              "by matcalc and checked against finite differences with \\texttt{mc.verify}; "
              f"matcalc {text(mc.__version__)}.\n"]
     for ex in examples:

@@ -27,7 +27,7 @@ from _common import Check, Derivative, Example, mc, report_text, variables_text 
 
 from matcalc.printing.mathml import MATHML_CSS, to_mathml  # noqa: E402
 
-# the scripts, in the order of SPEC section 8
+# the scripts, in the order of the course notes
 SCRIPTS = ["least_squares", "linear_regression", "logistic_regression", "single_layer",
            "network", "gaussian_nll", "quadratic", "batch_layer", "gaussian_mle",
            "softmax_regression", "scalar_rules", "chain_rule", "check_derivation"]
@@ -113,7 +113,7 @@ def check_html(c: Check) -> list[str]:
 
 def document(examples: Sequence[Example]) -> str:
     parts = [HEAD, "<h1>matcalc examples</h1>",
-             "<p>The derivations of the course notes (SPEC section 8), each computed by "
+             "<p>The derivations of the course notes, each computed by "
              "matcalc and checked against finite differences with <code>mc.verify</code>. "
              f"matcalc {html.escape(mc.__version__)}, generated "
              f"{time.strftime('%Y-%m-%d')}.</p>", "<ul>"]

@@ -364,3 +364,11 @@ def test_readme_section_shows_real_output(capsys: Any) -> None:
     assert kinds == [0, 1, 1]
     assert "--layout numerator" in blocks[0] and "✗ transposed" in blocks[1]
     assert "✗ symmetric" in blocks[2] and "Srinivasan and Panda" in blocks[2]
+
+
+def test_a_declared_variable_f_does_not_use_has_a_zero_derivative() -> None:
+    # as in diff: by a declared variable that does not occur, the derivative is zero
+    f = mc.parse("sum(y) where x: vector(n), y: vector(n)")
+    report = mc.check(f, "x", ["zeros(n)", "0*x", "ones(n)"])
+    assert [c.ok for c in report.claims] == [True, True, False]
+    assert report.first_wrong is not None and report.first_wrong.line == 3

@@ -35,7 +35,7 @@ from matcalc.check.diagnosis import Finding, Sample, diagnose, difference
 from matcalc.check.sampling import SIZES, choose_sizes
 from matcalc.check.verify import find_point, verify
 from matcalc.core.errors import DiffError, MatcalcError, ShapeError
-from matcalc.core.expr import Expr
+from matcalc.core.expr import Expr, related_variables
 
 __all__ = ["POINTS", "check"]
 
@@ -70,7 +70,8 @@ def check(f: Expr, x: str | Expr, claims: str | Expr | Sequence[str | Expr], *,
         claims = [claims]
     if not claims:
         raise MatcalcError("no claims to check: give at least one claimed derivative")
-    variable = f.variables().get(wrt)
+    # a declared variable f does not use has a zero derivative, as in diff
+    variable = f.variables().get(wrt) or related_variables(f).get(wrt)
     if variable is None:
         raise DiffError(f"f does not depend on {wrt}; its variables are "
                         f"{', '.join(sorted(f.variables())) or 'none'}")
