@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 
 import matcalc as mc
-from matcalc.cli.serve import compute
 from matcalc.cli.serve.compute import FIELDS, MAX_EXPRESSION, answer
 from matcalc.cli.serve.server import MAX_REQUEST, Computer, make_server
 from matcalc.numeric.codegen import codegen
@@ -47,6 +46,32 @@ def blocks(s: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 # ----------------------------------------------------------------------------------------
 # the endpoint, without a server
+
+
+def test_the_differential_and_vec_forms_are_shown() -> None:
+    got = sections(answer({"expression": "tanh(A@x + b)", "wrt": "A", "form": "differential"}))
+    assert list(got) == ["function", "form-A", "verify", "code"]
+    texts = [b["text"] for b in blocks(got["form-A"], "text")]
+    g = mc.diff(mc.parse("tanh(A@x + b)"), "A", form="differential")
+    assert texts[0] == f"dF = {g}" == "dF = (1 - tanh(A @ x + b)^2) * (dA @ x)"
+    got = sections(answer({"expression": "inv(X)", "wrt": "X", "form": "vec"}))
+    texts = [b["text"] for b in blocks(got["form-X"], "text")]
+    assert texts[0] == "d vec(F)/d vec(X)' = -kron(inv(X).T, inv(X))"
+    bad = answer({"expression": "inv(X)", "wrt": "X", "form": "matrix"})
+    assert not bad["ok"] and "differential" in bad["error"]["message"]
+
+
+def test_a_claimed_derivation_is_checked_line_by_line() -> None:
+    claims = "# the notes' derivation\n-A' @ (y - A@x)\nA' @ (y - A@x)\nA'@A@x - A'@y"
+    got = sections(answer({"expression": LSQ, "wrt": "x", "claim": claims}))
+    assert list(got) == ["function", "derivative-x", "steps-x", "check", "verify", "code"]
+    report = mc.check(mc.parse(LSQ), "x", ["-A' @ (y - A@x)", "A' @ (y - A@x)",
+                                           "A'@A@x - A'@y"])
+    (code,) = blocks(got["check"], "code")
+    assert code["text"] == str(report) and "goes wrong at line 2" in code["text"]
+    assert blocks(got["check"], "math")[0]["latex"] == report.latex()
+    bad = answer({"expression": LSQ, "wrt": "x", "claim": "A' @"})
+    assert not bad["ok"] and "the claim:" in bad["error"]["message"]
 
 
 def test_the_answer_shows_derivative_shape_where_steps_verification_and_code() -> None:
@@ -113,7 +138,7 @@ def test_order_three_has_no_verification_or_code_and_says_why() -> None:
     ({"expression": "   "}, "MatcalcError", "type an expression"),
     ({"expression": 3}, "MatcalcError", "must be text"),
     ({"expression": "x" * (MAX_EXPRESSION + 1)}, "MatcalcError", "at most 2000"),
-    ({"expression": "x", "claim": "2*x"}, "MatcalcError", "unknown field(s) claim"),
+    ({"expression": "x", "colour": "red"}, "MatcalcError", "unknown field(s) colour"),
     (["x"], "MatcalcError", "must be a JSON object"),
     ({"expression": "__import__('os').system('true')"}, "ParseError", "^"),
     ({"expression": "(" * 3000 + "x" + ")" * 3000}, "MatcalcError", "at most"),
@@ -124,30 +149,6 @@ def test_bad_input_is_a_message_with_its_caret(payload: Any, kind: str, shows: s
     assert a["error"]["kind"] == kind
     assert shows in a["error"]["message"]
     assert "Traceback" not in a["error"]["message"]
-
-
-def test_a_new_input_is_one_field_reader_and_one_section_builder(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """How check's claimed derivative (or a presentation form) will be added: a reader in
-    FIELDS, a builder in SECTIONS (and an input with data-field="claim" on the page)."""
-    assert list(FIELDS) == ["expression", "wrt", "order"]
-    assert answer({"expression": "sum(x^2)", "claim": "2*x"})["error"]["message"] \
-        .startswith("unknown field(s) claim")
-
-    def read_claim(value: Any, req: Any) -> None:
-        req.claim = mc.parse(value)
-
-    def claim_section(w: Any) -> list[dict[str, Any]]:
-        ok = all(getattr(w.derivatives[x], "result", w.derivatives[x]) is w.req.claim
-                 for x in w.req.wrt)
-        return [{"id": "claim", "title": "Claim", "blocks": [compute.text_block(str(ok))]}]
-
-    monkeypatch.setitem(FIELDS, "claim", read_claim)
-    monkeypatch.setattr(compute, "SECTIONS", [*compute.SECTIONS, claim_section])
-    right = sections(answer({"expression": "sum(x^2)", "wrt": "x", "claim": "2*x"}))
-    assert blocks(right["claim"], "text")[0]["text"] == "True"
-    wrong = sections(answer({"expression": "sum(x^2)", "wrt": "x", "claim": "3*x"}))
-    assert blocks(wrong["claim"], "text")[0]["text"] == "False"
 
 
 def test_a_slow_expression_times_out_and_the_next_one_is_answered() -> None:
@@ -207,7 +208,7 @@ def test_the_server_serves_the_page_and_nothing_else(server: str) -> None:
     status, ctype, page = http(server + "/")
     assert status == 200 and ctype.startswith("text/html")
     assert isinstance(page, str)
-    assert re.findall(r'data-field="(\w+)"', page) == ["expression", "wrt", "order"]
+    assert re.findall(r'data-field="(\w+)"', page) == list(FIELDS)
     for asset in re.findall(r'(?:src|href)="([^"]+)"', page):
         assert asset.startswith("/"), f"the page loads {asset} from elsewhere"
         assert http(server + asset)[0] == 200

@@ -39,6 +39,8 @@ class Request:
     expression: str = ""
     wrt: list[str] = field(default_factory=list)  # empty: every variable of f
     order: int = 1
+    form: str = "array"  # or "differential", "vec" (SPEC section 3's presentations)
+    claims: list[str] = field(default_factory=list)  # a claimed derivation, line by line
 
 
 def _expression(value: Any, req: Request) -> None:
@@ -77,9 +79,29 @@ def _order(value: Any, req: Request) -> None:
     req.order = order
 
 
+FORMS = ("array", "differential", "vec")
+
+
+def _form(value: Any, req: Request) -> None:
+    if value not in FORMS:
+        raise MatcalcError(f"the form must be one of {', '.join(FORMS)}, not {value!r}")
+    req.form = value
+
+
+def _claims(value: Any, req: Request) -> None:
+    if not isinstance(value, str):
+        raise MatcalcError("the claimed derivation must be text, one line per step")
+    if len(value) > MAX_EXPRESSION:
+        raise MatcalcError(f"the claimed derivation is {len(value)} characters long; this "
+                           f"page takes {MAX_EXPRESSION}")
+    req.claims = [line.strip() for line in value.splitlines()
+                  if line.strip() and not line.strip().startswith("#")]
+
+
 # request field -> its reader (a new input of the page is one entry here)
 FIELDS: dict[str, Callable[[Any, Request], None]] = {
-    "expression": _expression, "wrt": _wrt, "order": _order,
+    "expression": _expression, "wrt": _wrt, "order": _order, "form": _form,
+    "claim": _claims,
 }
 
 
@@ -165,6 +187,9 @@ def _derivatives(w: Work) -> list[Json]:
         result: Any = w.f
         for _ in range(w.req.order - 1):
             result = diff(result, x)
+        if w.req.form != "array":
+            sections.append(_form_section(w, x, result))
+            continue
         d = diff(result, x, steps=w.req.order == 1)
         w.derivatives[x] = d
         g = d.result if isinstance(d, Derivation) else d
@@ -180,6 +205,35 @@ def _derivatives(w: Work) -> list[Json]:
                                         {"kind": "code", "text": str(d), "copy": False}]
                              if steps else [text_block("no steps: " + str(d))]})
     return sections
+
+
+def _form_section(w: Work, x: str, base: Expr) -> Json:
+    """The derivative as a differential (dF = ...) or a vec Jacobian (d vec(F)/d vec(x)')."""
+    from matcalc.calculus.differentiate import diff
+    from matcalc.printing.latex import form_latex
+
+    g = diff(base, x, form=w.req.form)
+    lhs = "dF" if w.req.form == "differential" else f"d vec(F)/d vec({x})'"
+    blocks = [math_block(form_latex(base, x, g, w.req.form)),
+              text_block(f"{lhs} = {g}"), text_block(f"F = {base}"),
+              text_block(f"shape: {shape_text(g.shape)}")]
+    return {"id": f"form-{x}", "title": f"{lhs} ({w.req.form} form)", "blocks": blocks}
+
+
+def _check(w: Work) -> list[Json]:
+    """The claimed derivation, line by line, against the derivative by the first variable."""
+    from matcalc.check.derivation import check
+
+    if not w.req.claims:
+        return []
+    if w.req.order > 2:
+        return [{"id": "check", "title": "Your derivation", "blocks": [text_block(
+            "claims are checked for orders 1 and 2")]}]
+    x = w.req.wrt[0]
+    report = check(w.f, x, w.req.claims, order=w.req.order)
+    return [{"id": "check", "title": f"Your derivation of {_name(x, w.req.order)}",
+             "blocks": [math_block(report.latex()),
+                        {"kind": "code", "text": str(report), "copy": False}]}]
 
 
 def _verification(w: Work) -> list[Json]:
@@ -218,7 +272,8 @@ def _code(w: Work) -> list[Json]:
 
 
 # the sections of an answer, in order (a new section is one builder here)
-SECTIONS: list[Callable[[Work], list[Json]]] = [_function, _derivatives, _verification, _code]
+SECTIONS: list[Callable[[Work], list[Json]]] = [_function, _derivatives, _check, _verification,
+                                               _code]
 
 
 def _derivative_latex(x: str, order: int, g: Expr, f_ndim: int) -> str:
