@@ -21,7 +21,7 @@ import matcalc as mc
 from matcalc.calculus.rules import RULE_NAMES
 from matcalc.calculus.step_notes import RULE_FORMULAS, split_rule
 from matcalc.calculus.steps import rule_name
-from matcalc.printing.latex import derivative_latex, display_latex
+from matcalc.printing.latex import derivative_latex, display_latex, form_latex
 from matcalc.printing.latex_breaks import PAGE_WIDTH, break_lines, latex_width
 
 from katex import katex_failures
@@ -46,6 +46,8 @@ def _operator_strings() -> list[str]:
                 derivative_latex(f, wrt, g, f_ndim=f.ndim), d.latex(), d.latex(bold=True)]
         if not f.shape:
             out.append(display_latex(mc.hessian(f, wrt)))
+        for form in ("differential", "vec"):  # the other presentations (issue 14)
+            out.append(form_latex(f, wrt, mc.diff(f, wrt, form=form), form))
     return out
 
 
