@@ -38,3 +38,18 @@ def test_stages_reach_no_private_names_of_other_modules() -> None:
     offenders = [str(p.relative_to(PACKAGE)) for p in SOURCES
                  if private_import.search(p.read_text("utf-8"))]
     assert offenders == []
+
+
+def test_printers_are_forbidden_every_module_that_builds_nodes() -> None:
+    # the forbidden contract lists modules by name: a new ops module with constructors
+    # (one that registers operator records) must be added to it, or printers could build
+    import tomllib
+
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (forbidden,) = [c for c in contracts if c["type"] == "forbidden"
+                    and c["source_modules"] == ["matcalc.printing"]]
+    builders = {f"matcalc.ops.{p.stem}" for p in (PACKAGE / "ops").glob("*.py")
+                if re.search(r"^register\(", p.read_text(encoding="utf-8"), re.M)}
+    assert builders, "no ops module registers records: the pattern is stale"
+    assert builders - {"matcalc.ops.record"} <= set(forbidden["forbidden_modules"])

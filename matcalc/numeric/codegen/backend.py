@@ -28,6 +28,15 @@ from dataclasses import dataclass, field
 
 from matcalc.core.errors import MatcalcError
 
+# the one helper every backend writes the same way (plain Python: no array library)
+SIZE_HELPER = '''
+def _size(values, name):
+    """The size of dimension name, which no input array fixes."""
+    if name not in values:
+        raise ValueError(f"the size of dimension {name} is not known: give it as {name}=...")
+    return int(values[name])
+'''
+
 # the lines writing rhs (with indices ``reduced``) into the diagonal ``full`` of a
 # new zero tensor ``target``: (target, shape code, full, reduced, rhs, sizes of reduced)
 Embed = Callable[[str, str, str, str, str, list[str]], list[str]]

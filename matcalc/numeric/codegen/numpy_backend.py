@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from matcalc.numeric.binding import structure_source
-from matcalc.numeric.codegen.backend import Backend
+from matcalc.numeric.codegen.backend import SIZE_HELPER, Backend
 from matcalc.numeric.paths import einsum_source
 from matcalc.ops.kernels import KERNELS, kernel_source
 
@@ -20,13 +20,7 @@ def _array(values, name, ndim):
         raise ValueError(f"{name} should have {ndim} axes but has shape {a.shape}")
     return a
 ''',
-    "_size": '''
-def _size(values, name):
-    """The size of dimension name, which no input array fixes."""
-    if name not in values:
-        raise ValueError(f"the size of dimension {name} is not known: give it as {name}=...")
-    return int(values[name])
-''',
+    "_size": SIZE_HELPER,
     "_dtype": '''
 def _dtype(*arrays):
     """The floating type the module computes in: that of the array inputs."""

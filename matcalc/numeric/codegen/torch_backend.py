@@ -7,7 +7,7 @@ in the inputs' dtype, so a CUDA float32 input gives CUDA float32 results.
 
 from __future__ import annotations
 
-from matcalc.numeric.codegen.backend import Backend
+from matcalc.numeric.codegen.backend import SIZE_HELPER, Backend
 
 HELPERS: dict[str, str] = {
     "_array": '''
@@ -24,13 +24,7 @@ def _array(values, name, ndim):
         raise ValueError(f"{name} should have {ndim} axes but has shape {tuple(a.shape)}")
     return a
 ''',
-    "_size": '''
-def _size(values, name):
-    """The size of dimension name, which no input array fixes."""
-    if name not in values:
-        raise ValueError(f"the size of dimension {name} is not known: give it as {name}=...")
-    return int(values[name])
-''',
+    "_size": SIZE_HELPER,
     "_dtype": '''
 def _dtype(*arrays):
     """The dtype and device the module computes with: those of the array inputs."""
