@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import matcalc as mc
 from matcalc.calculus.steps import Derivation
 from matcalc.check.verify import VerifyReport
+from matcalc.core.dims import format_shape
 from matcalc.core.expr import Expr
 from matcalc.printing.latex import latex_name, shape_latex
 from matcalc.printing.latex_breaks import equation_latex
@@ -121,13 +122,7 @@ def derive(label: str, text: str | Expr, wrt: str, *, order: int = 1, steps: boo
 
 def shape_text(shape: tuple, split: int | None = None) -> str:
     """``n``, ``m×n``, ``m×(m×n)`` (function axes apart from the variable's), ``scalar``."""
-    if not shape:
-        return "scalar"
-    dims = [f"({d})" if isinstance(d, str) and "*" in d else str(d) for d in shape]
-    if split is None or len(dims) < 3 or not 0 < split < len(dims):
-        return "×".join(dims)
-    groups = [dims[:split], dims[split:]]
-    return "×".join(g[0] if len(g) == 1 else "(" + "×".join(g) + ")" for g in groups)
+    return format_shape(shape, split)
 
 
 def variables_text(f: Expr) -> str:

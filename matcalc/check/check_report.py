@@ -12,7 +12,7 @@ from typing import Any
 
 from matcalc.check.diagnosis import Finding
 from matcalc.check.verify import VerifyReport
-from matcalc.core.dims import format_shape
+from matcalc.core.dims import derivative_split, format_shape
 from matcalc.core.expr import Expr
 
 __all__ = ["CheckReport", "ClaimResult"]
@@ -122,8 +122,9 @@ class CheckReport:
                 f"{self.seed}: point k drawn with seed {self.seed}+k)")
 
     def __str__(self) -> str:
+        shape = _shape(self.derivative, self.f.variables().get(self.wrt))
         lines = [f"f = {self.f}   by {self.wrt}",
-                 f"matcalc: {self.name} = {self.derivative}   ({_shape(self.derivative)}; "
+                 f"matcalc: {self.name} = {self.derivative}   ({shape}; "
                  f"verified against finite differences: {self.reference.status})"]
         if self.layout_note:
             lines.append(self.layout_note)
@@ -224,8 +225,9 @@ def latex_text(s: str) -> str:
     return out.encode("ascii", "replace").decode().replace("?", "-")
 
 
-def _shape(e: Expr) -> str:
-    return format_shape(e.shape) if e.shape else "scalar"
+def _shape(e: Expr, x: Expr | None) -> str:
+    """A derivative's shape, grouped f.shape × x.shape from order 3 (``m×(m×n)``)."""
+    return format_shape(e.shape, derivative_split(e.shape, x.shape if x is not None else None))
 
 
 def _sizes(sizes: dict[str, int]) -> str:

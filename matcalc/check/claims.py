@@ -66,11 +66,14 @@ def _solid(shape: Sequence[Any]) -> list[str]:
     return [str(d) for d in shape if d != 1]
 
 
-def shape_fits(claim: Expr, expected: Expr, label: str, name: str) -> None:
+def shape_fits(claim: Expr, expected: Expr, label: str, name: str,
+               split: int | None = None) -> None:
     """Raise a ShapeError unless ``claim``'s shape is the derivative's or another layout of it.
 
     Another layout: the same dimensions, in another order (a transpose) or with
-    axes of size 1 added or dropped (a row for a column).  ``name``: ``∂f/∂x``.
+    axes of size 1 added or dropped (a row for a column).  ``name``: ``∂f/∂x``;
+    ``split``: how many leading axes of ``expected`` are the function's (its shape
+    is written ``m×(m×n)``).
     """
     have, want = tuple(map(str, claim.shape)), tuple(map(str, expected.shape))
     if have == want or sorted(_solid(claim.shape)) == sorted(_solid(expected.shape)):
@@ -78,7 +81,7 @@ def shape_fits(claim: Expr, expected: Expr, label: str, name: str) -> None:
     row = (f" (or, as a row, 1×{format_shape(expected.shape)})"
            if expected.ndim == 1 else "")
     raise ShapeError(f"{label} has shape {format_shape(claim.shape) or 'scalar'}, but {name} "
-                     f"has shape {format_shape(expected.shape) or 'scalar'}{row}: the claim "
+                     f"has shape {format_shape(expected.shape, split)}{row}: the claim "
                      f"cannot be this derivative in any layout")
 
 

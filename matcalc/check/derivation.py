@@ -84,7 +84,7 @@ def check(f: Expr, x: str | Expr, claims: str | Expr | Sequence[str | Expr], *,
     for i, claim in enumerate(claims, 1):
         label = f"claim {i}" if len(claims) > 1 else "the claim"
         e = parse_claim(claim, f, label)
-        shape_fits(e, expected, label, name)
+        shape_fits(e, expected, label, name, expected.ndim - variable.ndim)
         parsed.append(e)
     general = _general(f, variable) if variable.structure and order == 1 and not f.shape \
         else None

@@ -339,9 +339,10 @@ def _verify_at(f: Expr, base: Expr, target: Expr, wrt: str, order: int,
         if D.shape != want or not symbolic_ok:
             return VerifyReport(False, str(wrt), target, order, math.inf, math.inf, sizes,
                                 seed, evaluations, 0,
-                                f"the derivative has shape {format_shape(target.shape)} "
-                                f"({D.shape}), expected "
-                                f"{format_shape(base.shape + variable.shape)} ({want})",
+                                f"the derivative has shape "
+                                f"{format_shape(target.shape, base.ndim)} ({D.shape}), "
+                                f"expected {format_shape(base.shape + variable.shape, base.ndim)}"
+                                f" ({want})",
                                 shape=tuple(D.shape), attempts=attempts, point=values)
         try:
             result = _compare(plan_base, values, rb, str(wrt), variable, D, directions, rng,

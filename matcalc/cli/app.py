@@ -23,25 +23,11 @@ from matcalc.cli.encoding import ascii_fallback
 from matcalc.cli.language import LANGUAGE_POINTER, language_help
 from matcalc.cli.serve import configure_parser as configure_serve
 from matcalc.cli.verify import configure_parser, parse_shapes, run_cli
-from matcalc.core.dims import format_shape
+from matcalc.core.dims import derivative_split, format_shape
 from matcalc.core.errors import MatcalcError, MatcalcWarning, ShapeError
 from matcalc.core.expr import Expr
 
 Handler = Callable[[argparse.Namespace, TextIO], int]
-
-
-def _shape_text(shape: tuple[Any, ...], split: int | None = None) -> str:
-    """``m×n``; a derivative's shape grouped as ``m×(m×n)`` after ``split`` axes."""
-    if not shape:
-        return "scalar"
-    if split is None or split == 0 or split == len(shape):
-        return format_shape(shape)
-    head, tail = format_shape(shape[:split]), format_shape(shape[split:])
-
-    def wrap(s: str, n: int) -> str:
-        return f"({s})" if n > 1 else s
-
-    return f"{wrap(head, split)}×{wrap(tail, len(shape) - split)}"
 
 
 def _parse(args: argparse.Namespace) -> Expr:
@@ -65,9 +51,14 @@ def cmd_parse(args: argparse.Namespace, out: TextIO) -> int:
     print(f, file=out)
     for name, v in f.variables().items():
         kind = f" ({v.structure})" if v.structure else ""
-        print(f"  {name}: {_shape_text(v.shape)}{kind}", file=out)
-    print(f"  result: {_shape_text(f.shape)}", file=out)
+        print(f"  {name}: {format_shape(v.shape)}{kind}", file=out)
+    print(f"  result: {format_shape(f.shape)}", file=out)
     return 0
+
+
+def _x_shape(f: Expr, wrt: str) -> tuple[Any, ...] | None:
+    x = f.variables().get(wrt)
+    return x.shape if x is not None else None
 
 
 def _derivative(args: argparse.Namespace, f: Expr, wrt: str) -> Expr | Derivation:
@@ -105,6 +96,7 @@ def _print_form(args: argparse.Namespace, f: Expr, wrt: str, g: Expr, out: TextI
             base = diff(base, wrt)
     if getattr(args, "json", False):
         print(json.dumps({"expression": str(g), "shape": [str(s) for s in g.shape],
+                          "shape_text": format_shape(g.shape),
                           "function": str(base), "wrt": wrt, "order": args.order,
                           "form": args.form, "variables": variable_shapes(f),
                           "where": where_line(f),
@@ -116,7 +108,7 @@ def _print_form(args: argparse.Namespace, f: Expr, wrt: str, g: Expr, out: TextI
         return 0
     print(f"{_form_lhs(args, wrt)}{g}", file=out)
     print(f"  F = {base}", file=out)
-    print(f"  shape: {_shape_text(g.shape)}", file=out)
+    print(f"  shape: {format_shape(g.shape)}", file=out)
     return 0
 
 
@@ -129,8 +121,10 @@ def _derivative_payload(args: argparse.Namespace, f: Expr, wrt: str) -> dict[str
     g = d.result if isinstance(d, Derivation) else d
     report = verify(f, wrt, order=min(args.order, 2)) if args.order <= 2 else None
     payload: dict[str, Any] = {
-        "expression": str(g), "shape": [str(s) for s in g.shape], "wrt": wrt,
-        "latex": derivative_latex(f, wrt, g, f_ndim=f.ndim, order=args.order)}
+        "expression": str(g), "shape": [str(s) for s in g.shape],
+        "shape_text": format_shape(g.shape, derivative_split(g.shape, _x_shape(f, wrt))),
+        "wrt": wrt,
+        "latex": derivative_latex(f, wrt, g, order=args.order)}
     if report is not None:
         payload["verification"] = report.to_dict()
     if derivation:
@@ -151,11 +145,11 @@ def _print_derivative(args: argparse.Namespace, f: Expr, wrt: str, out: TextIO) 
     g = d.result if isinstance(d, Derivation) else d
     if args.latex:
         print(derivation.latex() if derivation else
-              derivative_latex(f, wrt, g, f_ndim=f.ndim, order=args.order), file=out)
+              derivative_latex(f, wrt, g, order=args.order), file=out)
         return
-    split = f.ndim if args.layout == "denominator" or g.ndim != 1 + f.ndim else None
     print(derivation if derivation else g, file=out)
-    print(f"  shape: {_shape_text(g.shape, split)}", file=out)
+    print(f"  shape: {format_shape(g.shape, derivative_split(g.shape, _x_shape(f, wrt)))}",
+          file=out)
 
 
 def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
@@ -212,7 +206,7 @@ def cmd_latex(args: argparse.Namespace, out: TextIO) -> int:
     if isinstance(d, Derivation):
         print(d.latex(), file=out)
     else:
-        print(derivative_latex(f, args.wrt, d, f_ndim=f.ndim, order=args.order), file=out)
+        print(derivative_latex(f, args.wrt, d, order=args.order), file=out)
     _say_assumed(f, sys.stderr)
     return 0
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from matcalc.check.verify import VerifyReport, verify
 from matcalc.cli.encoding import ascii_fallback
-from matcalc.core.dims import format_shape
+from matcalc.core.dims import derivative_split, format_shape
 from matcalc.core.errors import DiffError, MatcalcError, ShapeError
 from matcalc.core.expr import Expr
 
@@ -117,7 +117,7 @@ def format_table(f: Expr, reports: Sequence[VerifyReport]) -> str:
         sizes = ",".join(f"{k}={v}" for k, v in r.sizes.items()) or "-"
         checked = (f"{r.directions} {'entries (whole)' if r.full_jacobian else 'random dirs'}"
                    if r.directions else ("exact zero" if not r.inconclusive else "-"))
-        rows.append((r.name, format_shape(r.derivative.shape), sizes, checked,
+        rows.append((r.name, _derivative_shape(f, r), sizes, checked,
                      str(r.evaluations), _fmt(r.max_abs_error), _fmt(r.max_rel_error),
                      r.status))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -135,6 +135,13 @@ def format_table(f: Expr, reports: Sequence[VerifyReport]) -> str:
     passed = sum(r.ok for r in reports)
     lines.append(f"{passed} of {len(reports)} passed (seed {', '.join(map(str, seeds))})")
     return "\n".join(lines)
+
+
+def _derivative_shape(f: Expr, r: VerifyReport) -> str:
+    """``m×(m×n)``: the function's axes apart from the variable's (SPEC section 3's table)."""
+    x = f.variables().get(r.wrt)
+    shape = r.derivative.shape
+    return format_shape(shape, derivative_split(shape, x.shape if x is not None else None))
 
 
 def _space(shape: tuple[Any, ...]) -> str:

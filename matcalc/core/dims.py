@@ -8,7 +8,7 @@ placeholder dimensions (``"?3"``) are unified instead of compared.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 Dim = int | str
@@ -159,11 +159,40 @@ def product_dim(factors: Iterable[Dim]) -> Dim:
     return "*".join(names)
 
 
-def format_shape(shape: Shape) -> str:
-    """``(m, n)`` → ``m×n``; scalars are ``scalar``."""
+def dim_text(d: Dim) -> str:
+    """A dimension as the text forms write it: ``n``, ``3``, a product ``(m*p)``."""
+    return f"({d})" if isinstance(d, str) and "*" in d else str(d)
+
+
+def format_shape(shape: Shape, split: int | None = None, *,
+                 dim: Callable[[Dim], str] = dim_text, times: str = "×") -> str:
+    """``(m, n)`` → ``m×n``; scalars are ``scalar``.
+
+    The one notation for shapes, in every printer (text, LaTeX, tables, pages).
+    ``split`` marks a derivative's shape, ``f.shape + x.shape``: its first
+    ``split`` axes are the function's.  From order 3 on the two groups are
+    written apart, a group of several axes in parentheses, as SPEC section 3's
+    table does: ``m×(p×q)`` for a vector by a matrix, ``(p×q)×(m×n)`` for a
+    matrix by a matrix, ``(m×n)×m`` for a matrix by a vector.  ``dim`` and
+    ``times`` write the dimensions and the product sign (LaTeX passes its own).
+    """
     if not shape:
         return "scalar"
-    return "×".join(f"({d})" if isinstance(d, str) and "*" in d else str(d) for d in shape)
+    dims = [dim(d) for d in shape]
+    if split is None or len(dims) < 3 or not 0 < split < len(dims):
+        return times.join(dims)
+    groups = (dims[:split], dims[split:])
+    return times.join(g[0] if len(g) == 1 else "(" + times.join(g) + ")" for g in groups)
+
+
+def derivative_split(result: Shape, x: Shape | None) -> int:
+    """How many leading axes of a derivative's shape are the function's (the rest: x's).
+
+    The variable differentiated by comes last (SPEC section 3: ``f.shape + x.shape``),
+    so a second derivative of a vector ``f`` by a vector ``x`` is ``(m×n)×n``; a
+    variable that does not occur (``x`` None) is taken a scalar.
+    """
+    return len(result) - (len(x) if x is not None else 0)
 
 
 def dim_value(d: Dim, sizes: dict[str, int]) -> int | None:

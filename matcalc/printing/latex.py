@@ -374,7 +374,7 @@ def display_latex(e: Expr, *, bold: bool = False) -> str:
     f, wrt, order = origin
     # f by name, unless f is itself a derivative (by another variable): then in full
     name = "f" if derived_from(f) is None else None
-    return derivative_latex(f, wrt, e, f_ndim=f.ndim, order=order, bold=bold, name=name)
+    return derivative_latex(f, wrt, e, order=order, bold=bold, name=name)
 
 
 def form_latex(f: Expr, x_name: str, result: Expr, form: str, *, bold: bool = False) -> str:

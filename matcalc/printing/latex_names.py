@@ -10,24 +10,19 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from matcalc.core.dims import Dim, Shape
+from matcalc.core.dims import Dim, Shape, format_shape
 
 
 def shape_latex(shape: Shape, split: int | None = None) -> str:
     """``\\mathbb{R}^{m \\times n}``; with ``split``, ``m \\times (p \\times q)`` for order ≥ 3.
 
-    The first ``split`` dimensions (the function's) and the rest (the
-    variable's) are grouped apart; a group of one dimension needs no parentheses.
+    The grouping is :func:`matcalc.core.dims.format_shape`'s, the one notation
+    of every printer: the first ``split`` dimensions (the function's) and the rest
+    (the variable's) apart, a group of one dimension without parentheses.
     """
     if not shape:
         return r"\mathbb{R}"
-    dims = [dim_latex(d) for d in shape]
-    if split is None or len(shape) < 3 or not 0 < split < len(shape):
-        body = r" \times ".join(dims)
-    else:
-        groups = [dims[:split], dims[split:]]
-        body = r" \times ".join(g[0] if len(g) == 1 else "(" + r" \times ".join(g) + ")"
-                                for g in groups)
+    body = format_shape(shape, split, dim=dim_latex, times=r" \times ")
     return rf"\mathbb{{R}}^{{{body}}}"
 
 

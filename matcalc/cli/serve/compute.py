@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from matcalc.core.dims import format_shape
+from matcalc.core.dims import derivative_split, format_shape
 from matcalc.core.errors import MatcalcError
 from matcalc.core.expr import Expr
 
@@ -136,17 +136,6 @@ def text_block(text: str) -> Json:
     return {"kind": "text", "text": text}
 
 
-def shape_text(shape: tuple[Any, ...], split: int | None = None) -> str:
-    """``m×n``; a derivative's shape grouped as ``m×(m×n)`` after ``split`` axes."""
-    if not shape:
-        return "scalar"
-    if split is None or split <= 0 or split >= len(shape) or len(shape) < 3:
-        return format_shape(shape)
-    head, tail = shape[:split], shape[split:]
-    parts = [format_shape(p) if len(p) == 1 else f"({format_shape(p)})" for p in (head, tail)]
-    return "×".join(parts)
-
-
 # ----------------------------------------------------------------------------------------
 # sections: each builder reads the parsed function and the request
 
@@ -167,11 +156,11 @@ def _function(w: Work) -> list[Json]:
     where_tex, where_txt = [], []
     for name, v in sorted(f.variables().items()):
         kind = f"{v.structure} " if v.structure else ""
-        where_txt.append(f"{name}: {kind}{shape_text(v.shape)}")
+        where_txt.append(f"{name}: {kind}{format_shape(v.shape)}")
         note = rf"\ \text{{({v.structure})}}" if v.structure else ""
         where_tex.append(rf"{latex_name(name)[0]} \in {shape_latex(v.shape)}{note}")
     blocks = [math_block(rf"f = {f.latex()} \in {shape_latex(f.shape)}"),
-              text_block(f"f = {f}    ({shape_text(f.shape)})")]
+              text_block(f"f = {f}    ({format_shape(f.shape)})")]
     if where_tex:
         blocks += [math_block(r"\text{where}\quad " + r",\quad ".join(where_tex)),
                    text_block("where " + ", ".join(where_txt))]
@@ -194,9 +183,11 @@ def _derivatives(w: Work) -> list[Json]:
         w.derivatives[x] = d
         g = d.result if isinstance(d, Derivation) else d
         name = _name(x, w.req.order)
-        blocks = [math_block(_derivative_latex(x, w.req.order, g, w.f.ndim)),
+        v = w.f.variables().get(x)
+        split = derivative_split(g.shape, v.shape if v is not None else None)
+        blocks = [math_block(_derivative_latex(x, w.req.order, g, split)),
                   text_block(f"{name} = {g}"),
-                  text_block(f"shape: {shape_text(g.shape, w.f.ndim)}")]
+                  text_block(f"shape: {format_shape(g.shape, split)}")]
         sections.append({"id": f"derivative-{x}", "title": name, "blocks": blocks})
         if isinstance(d, Derivation):
             steps = [f"{k}. {s}" for k, s in enumerate(d.steps, 1)]
@@ -216,7 +207,7 @@ def _form_section(w: Work, x: str, base: Expr) -> Json:
     lhs = "dF" if w.req.form == "differential" else f"d vec(F)/d vec({x})'"
     blocks = [math_block(form_latex(base, x, g, w.req.form)),
               text_block(f"{lhs} = {g}"), text_block(f"F = {base}"),
-              text_block(f"shape: {shape_text(g.shape)}")]
+              text_block(f"shape: {format_shape(g.shape)}")]
     return {"id": f"form-{x}", "title": f"{lhs} ({w.req.form} form)", "blocks": blocks}
 
 
@@ -276,7 +267,7 @@ SECTIONS: list[Callable[[Work], list[Json]]] = [_function, _derivatives, _check,
                                                _code]
 
 
-def _derivative_latex(x: str, order: int, g: Expr, f_ndim: int) -> str:
+def _derivative_latex(x: str, order: int, g: Expr, split: int) -> str:
     """``\\frac{\\partial f}{\\partial x} = g \\in \\mathbb{R}^{...}`` (f named, as on the page)."""
     from matcalc.printing.latex import latex_name, shape_latex
 
@@ -285,7 +276,7 @@ def _derivative_latex(x: str, order: int, g: Expr, f_ndim: int) -> str:
         lhs = rf"\frac{{\partial f}}{{\partial {xs}}}"
     else:
         lhs = rf"\frac{{\partial^{{{order}}} f}}{{\partial {xs}^{{{order}}}}}"
-    return rf"{lhs} = {g.latex()} \in {shape_latex(g.shape, f_ndim)}"
+    return rf"{lhs} = {g.latex()} \in {shape_latex(g.shape, split)}"
 
 
 def _name(x: str, order: int) -> str:
