@@ -116,6 +116,10 @@ class Product:
                 self.zero = True
             elif op == "einsum":
                 self._inline(e, labels_s, stack)
+            elif op == "transpose" and e.ndim == 2 and e.args[0].ndim == 1:
+                # a row x' over (k, l): x over l, and k an index of size 1
+                stack.append((e.args[0], (labels_s[1],)))
+                stack.append((c.ones((1,)), (labels_s[0],)))
             elif op == "transpose" and e.ndim == 2:
                 stack.append((e.args[0], (labels_s[1], labels_s[0])))
             elif op == "mul" and any(not f.shape for f in e.args):
@@ -206,12 +210,18 @@ class Product:
             if len(labs) == 2 and labs[0] == labs[1] and e.op != "eye":
                 op[0], op[1] = c.diag(e), [labs[0]]
         groups: dict[frozenset[str], list[int]] = {}
-        for i, (e, labs) in enumerate(self.operands):
-            if e.op != "eye" and len(labs) == 2:
+        for i, (_, labs) in enumerate(self.operands):
+            if len(labs) == 2:
                 groups.setdefault(frozenset(labs), []).append(i)
         merged: set[int] = set()
         for idx in groups.values():
+            # a Kronecker delta over the labels of a matrix is the Hadamard product
+            # eye(n) * M (both labels are free: a summed one was renamed away), never
+            # einsum("ij,ij->ij", eye(n), M); deltas alone stay deltas (index notation)
             if len(idx) < 2:
+                continue
+            if all(self.operands[i][0].op == "eye" for i in idx):  # δ_ij δ_ij = δ_ij
+                merged.update(idx[1:])
                 continue
             first_e, first_l = self.operands[idx[0]]
             parts = [first_e]

@@ -33,6 +33,10 @@ def simplify(e: Expr) -> Expr:
     apply the textbook identities of :mod:`matcalc.algebra.identities`."""
     tops = _elementwise_tops(e)
     budget = Budget()  # SymPy's time for this whole expression (sympy_bridge's limits)
+    # elementwise products commute: u * v and v * u are one node, in the order first met
+    # (operands are visited first, so factors are compared once they are canonical too),
+    # so exp(u * v) - exp(v * u) is zero and no printed result changes order
+    products: dict[tuple[object, ...], Expr] = {}
 
     def visit(node: Expr, args: tuple[Expr, ...]) -> Expr:
         new = node if args == node.args else remake(node, args)
@@ -45,6 +49,8 @@ def simplify(e: Expr) -> Expr:
         new = rewrite_node(new)
         if new.op == "mul" and new.args[-1].op == "add":  # a coefficient taken out of a sum
             new = c.mul(*new.args[:-1], _factor(new.args[-1]))
+        if new.op == "mul":
+            new = products.setdefault((new.shape, *sorted(map(id, new.args))), new)
         return new
 
     return rebuild(e, visit)
