@@ -211,8 +211,50 @@ def test_vec_form_of_a_hessian_by_a_matrix() -> None:
 
 
 def test_vec_form_without_a_kronecker_form_is_still_right() -> None:
-    _check_vec(_parse("kron(A, B)", {"A": ("m", "n"), "B": ("p", "q")}), "A")
-    _check_vec(_parse("x @ y'", {"x": ("n",), "y": ("m",)}), "x")
+    J = _check_vec(_parse("x @ y'", {"x": ("n",), "y": ("m",)}), "x")
+    assert "einsum" in str(J)  # an outer product dx @ y': the column-stacked array
+
+
+# vec(A ⊗ B) = (I_n ⊗ K_qm ⊗ I_p)(vec A ⊗ vec B) for A m×n, B p×q (Magnus & Neudecker,
+# theorem 3.10), so d vec(A ⊗ X) = (I_n ⊗ K_qm ⊗ I_p)(vec(A) ⊗ I_pq) d vec(X), and
+# d vec(X ⊗ B) = (I_n ⊗ K_qm ⊗ I_p)(I_mn ⊗ vec(B)) d vec(X); a ⊗ I is (a' ⊗ I)' (a column)
+KRON_PERMUTATION = "kron(kron(eye(n), commutation(q, m)), eye(p))"
+
+
+# the Cookbook's Kronecker identities (MC 511-516) hold in every form: A m×m, X n×n
+@pytest.mark.parametrize("text_,wrt,vec,differential", [
+    ("tr(kron(A, X))", "X", "tr(A) * vec(eye(n)).T", "tr(A) * tr(dX)"),
+    ("logdet(kron(A, X))", "X", "tr(eye(m)) * vec(inv(X).T).T",
+     "tr(eye(m)) * tr(inv(X) @ dX)"),
+    ("det(kron(A, X))", "X", "det(A)^n * m * det(X)^m * vec(inv(X).T).T",
+     "det(A)^n * m * det(X)^m * tr(inv(X) @ dX)"),
+])
+def test_kronecker_identities_in_the_vec_and_differential_forms(
+        text_: str, wrt: str, vec: str, differential: str) -> None:
+    f = _parse(text_, {"A": ("m", "m"), "X": ("n", "n")})
+    assert str(_check_vec(f, wrt)) == vec
+    assert str(_check_differential(f, wrt)) == differential
+
+
+@pytest.mark.parametrize("text_,wrt,shapes,want", [
+    ("kron(A, X)", "X", {"A": ("m", "n"), "X": ("p", "q")},
+     f"{KRON_PERMUTATION} @ kron(vec(A).T, eye(p*q)).T"),
+    ("kron(X, B)", "X", {"X": ("m", "n"), "B": ("p", "q")},
+     f"{KRON_PERMUTATION} @ kron(eye(m*n), vec(B).T).T"),
+    ("kron(X, X)", "X", {"X": ("m", "n")},  # both: P ((I ⊗ vec X) + (vec X ⊗ I))
+     "kron(kron(eye(n), commutation(n, m)), eye(m)) @ "
+     "(kron(eye(m*n), vec(X).T).T + kron(vec(X).T, eye(m*n)).T)"),
+    # vectors: vec(a ⊗ x) = a ⊗ x, no permutation (K_1m = I)
+    ("kron(a, x)", "x", {"a": ("m",), "x": ("p",)}, "kron(a.T, eye(p)).T"),
+    ("kron(x, b)", "x", {"x": ("m",), "b": ("p",)}, "kron(eye(m), b.T).T"),
+    # a column B (q = 1): K_1m = I, so P is the identity too
+    ("kron(A, X)", "X", {"A": ("m", "n"), "X": ("p", 1)},
+     "kron(vec(A).T, eye(p)).T"),
+])
+def test_vec_form_of_kron(text_: str, wrt: str, shapes: dict[str, Any], want: str) -> None:
+    J = _check_vec(_parse(text_, shapes), wrt)
+    assert str(J) == want
+    assert "einsum" not in str(J)
 
 
 def test_commutation_matrix() -> None:

@@ -110,8 +110,8 @@ def inv_of_kron(node: Expr) -> Expr | None:
 def transpose_of_kron(node: Expr) -> Expr | None:
     # (A ⊗ B)' = A' ⊗ B'   (MC 509)
     k = node.args[0]
-    if k.op != KRON or k.ndim != 2:
-        return None
+    if k.op != KRON or k.ndim != 2 or any(c.is_row(a.shape) for a in k.args):
+        return None  # a row's transpose is a vector, which kron takes with vectors only
     return c.kron(c.transpose(k.args[0]), c.transpose(k.args[1]))
 
 

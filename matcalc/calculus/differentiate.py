@@ -174,12 +174,12 @@ def _presented(f: Expr, x: Expr | None, form: str) -> Expr:
     if x is None:  # a name that does not occur: taken a scalar, the derivative is zero
         result = c.zeros(f.shape if form == "differential" or f.ndim < 2
                          else (product_dim(f.shape),))
-    elif form == "differential":
-        result = simplify(differential(f, x))
+    elif form == "differential":  # the textbook identities first, as for the array form
+        result = simplify(differential(rewrite(f), x))
     else:
         from matcalc.calculus.vec_form import vec_jacobian
 
-        result = simplify(vec_jacobian(f, x))
+        result = simplify(vec_jacobian(rewrite(f), x))
     remember_variables(result, f)
     inherit_names(result, f)
     return result

@@ -26,7 +26,7 @@ from matcalc.ops import construct as c
 from matcalc.ops.functions import derivative_of
 from matcalc.ops.linalg import DET, INV, LOGDET, TR
 from matcalc.ops.reductions import ISMAX, LOGSUMEXP, SOFTMAX
-from matcalc.ops.reshaping import COMMUTATION, UNVEC, VEC
+from matcalc.ops.reshaping import COMMUTATION, KRON, UNVEC, VEC
 
 Jac = Expr | None  # None: the node does not depend on x
 VEC_RULES: dict[str, Callable[[Expr, Sequence[Jac]], Jac]] = {}
@@ -198,6 +198,40 @@ def vec_transpose(node: Expr, js: Sequence[Jac]) -> Jac:
         return J
     m, n = a.shape
     return c.matmul(c.commutation(m, n), J)
+
+
+@defvec(KRON)
+def vec_kron(node: Expr, js: Sequence[Jac]) -> Jac:
+    # vec(A ⊗ B) = P (vec A ⊗ vec B), P = I_n ⊗ K_qm ⊗ I_p for A m×n, B p×q (Magnus &
+    # Neudecker, theorem 3.10), so d vec(A ⊗ B) = P ((I_mn ⊗ vec B) d vec A +
+    # (vec A ⊗ I_pq) d vec B); a vector ⊗ a matrix is the transpose of row ⊗ matrix
+    a, b = node.args
+    if c.is_row(a.shape) or c.is_row(b.shape):
+        raise NoKroneckerForm
+    J_a, J_b = js
+    terms: list[Jac] = []
+    if J_a is not None:
+        terms.append(c.matmul(c.transpose(c.kron(c.eye(numel(a.shape)),
+                                                 _as_row(c.vec(b)))), J_a))
+    if J_b is not None:
+        terms.append(c.matmul(c.transpose(c.kron(_as_row(c.vec(a)),
+                                                 c.eye(numel(b.shape)))), J_b))
+    total = _total(*terms)
+    P = _kron_permutation(a.shape, b.shape)
+    return total if P is None or total is None else c.matmul(P, total)
+
+
+def _kron_permutation(a: Shape, b: Shape) -> Expr | None:
+    """``I_n ⊗ K_qm ⊗ I_p`` for A m×n, B p×q; None where it is the identity (vectors)."""
+    (m, n), (p, q) = (a if len(a) == 2 else (a[0], 1)), (b if len(b) == 2 else (b[0], 1))
+    if m == 1 or q == 1:  # K_1q = K_m1 = I, and so is all of P
+        return None
+    P = c.commutation(q, m)
+    if n != 1:
+        P = c.kron(c.eye(n), P)
+    if p != 1:
+        P = c.kron(P, c.eye(p))
+    return P
 
 
 @defvec(VEC, UNVEC)

@@ -150,10 +150,21 @@ def scale(c: Number, e: Expr) -> Expr:
     return mul(const(c), e)
 
 
-def _base_exponent(e: Expr) -> tuple[Expr, Number | None]:
+def _base_exponent(e: Expr) -> tuple[Expr, Number | Expr]:
+    """``a^p`` as ``(a, p)``: a number, or an expression (``det(A)^(n - 1)``)."""
     if e.op == "pow" and e.args[1].op == "const":
         return e.args[0], e.args[1].attrs[0]
+    if e.op == "pow":
+        return e.args[0], e.args[1]
     return e, 1
+
+
+def _exponent_sum(a: Number | Expr, b: Number | Expr) -> Number | Expr:
+    """``a + b`` of two exponents: ``a^(n - 1) * a`` is ``a^n`` (a number where it is one)."""
+    if not isinstance(a, Expr) and not isinstance(b, Expr):
+        return a + b
+    total = add(a if isinstance(a, Expr) else const(a), b if isinstance(b, Expr) else const(b))
+    return total.attrs[0] if total.op == "const" else total
 
 
 def mul(*factors: Expr) -> Expr:
@@ -182,14 +193,11 @@ def mul(*factors: Expr) -> Expr:
         if f.op == "ones":
             continue
         base, exponent = _base_exponent(f)
-        if exponent is None:
-            others.append((pos, f))
-            continue
         g = groups.get(id(base))
         if g is None:
             groups[id(base)] = [exponent, base, pos, f]
         else:
-            g[0] += exponent
+            g[0] = _exponent_sum(g[0], exponent)
             g[3] = None  # combined: the factor is built anew
     coeff = number(coeff)
     if coeff == 0:
@@ -198,6 +206,8 @@ def mul(*factors: Expr) -> Expr:
     for exponent, base, pos, alone in groups.values():
         if alone is not None:  # met once: the factor itself (no new power node to build)
             items.append((pos, alone))
+        elif isinstance(exponent, Expr):
+            items.append((pos, power(base, exponent)))
         elif exponent != 0:
             items.append((pos, power(base, const(exponent))))
     if any(e.op == "mul" for _, e in items):  # (a * b)^-1 came back as a^-1 * b^-1: flatten
