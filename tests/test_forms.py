@@ -156,6 +156,34 @@ def test_latex_of_the_forms_passes_katex(katex_prefix: Any) -> None:
     assert katex_failures(katex_prefix, texts) == []
 
 
+def test_a_notebook_shows_each_form_as_such(katex_prefix: Any) -> None:
+    from matcalc.printing.latex import display_latex
+
+    inverse = _parse("inv(X)", {"X": ("n", "n")})
+    product = _parse("A @ X @ B", {"A": ("m", "n"), "X": ("n", "p"), "B": ("p", "q")})
+    layer = _parse("tanh(A @ x + b)", {"A": ("m", "n")})
+    dF = mc.diff(inverse, "X", form="differential")
+    J = mc.diff(product, "X", form="vec")
+    dlayer = mc.diff(layer, "A", form="differential")  # order 3 as an array
+    shown = [display_latex(e) for e in (dF, J, dlayer)]
+    assert dF._repr_latex_() == (r"$\displaystyle \mathrm{d}F = -X^{-1} \mathrm{d}X X^{-1} "
+                                 r"\in \mathbb{R}^{n \times n}, \quad F = X^{-1}$")
+    assert J._repr_latex_() == (
+        r"$\displaystyle \frac{\partial \operatorname{vec} F}{\partial \operatorname{vec}"
+        r"(X)^{\top}} = B^{\top} \otimes A \in \mathbb{R}^{m q \times n p}, \quad "
+        r"F = A X B$")
+    assert shown[2] == (r"\mathrm{d}F = \left(1 - \tanh\left(A x + b\right)^{2}\right) "
+                        r"\odot \left(\mathrm{d}A x\right) \in \mathbb{R}^{m}, \quad "
+                        r"F = \tanh\left(A x + b\right)")
+    assert katex_failures(katex_prefix, shown) == []
+    # what is shown is right: each form against the array form (and it re-parses) ...
+    assert _check_differential(inverse, "X") is dF
+    assert _check_vec(product, "X") is J
+    assert _check_differential(layer, "A") is dlayer
+    # ... and the node parsed back is an expression, no longer shown as a form
+    assert not display_latex(dF).startswith(r"\mathrm{d}F")
+
+
 # ----------------------------------------------------------------------------------------
 # the vec form
 

@@ -34,6 +34,9 @@ CELLS = [
     "print(mc.diff(f, 'x', steps=True).latex(bold=True))",
     "mc.hessian(f, 'x')",
     "f",
+    "layer = mc.parse('tanh(A@x + b) where A: matrix(m, n)')\n"
+    "mc.diff(layer, 'A', form='differential')",
+    "mc.diff(layer, 'A', form='vec')",
 ]
 
 
@@ -76,7 +79,7 @@ def _stream(outputs: list[Any]) -> str:
 def test_a_notebook_shows_derivatives_reports_and_derivations(
         tmp_path: Path, mathjax_prefix: Path) -> None:
     outputs = _run(tmp_path)
-    derivative, bare, report, derivation, bold, hessian, function = outputs
+    derivative, bare, report, derivation, bold, hessian, function, dF, jacobian = outputs
 
     latex = _data(derivative, "text/latex")
     assert latex == (r"$\displaystyle \frac{\partial f}{\partial x} = "
@@ -109,7 +112,20 @@ def test_a_notebook_shows_derivatives_reports_and_derivations(
     assert _data(function, "text/latex") == \
         r"$\displaystyle \frac{1}{2} \left\| y - A x \right\|_{2}^{2}$"
 
+    # the presentations of SPEC section 3: the differential in the direction dA, the vec
+    # Jacobian (each form's numbers are checked against the array form in test_forms)
+    assert _data(dF, "text/latex") == (
+        r"$\displaystyle \mathrm{d}F = \left(1 - \tanh\left(A x + b\right)^{2}\right) "
+        r"\odot \left(\mathrm{d}A x\right) \in \mathbb{R}^{m}, \quad "
+        r"F = \tanh\left(A x + b\right)$")
+    assert _data(jacobian, "text/latex") == (
+        r"$\displaystyle \frac{\partial \operatorname{vec} F}{\partial \operatorname{vec}"
+        r"(A)^{\top}} = \operatorname{diag}\left(1 - \tanh\left(A x + b\right)^{2}\right) "
+        r"\left(x^{\top} \otimes I_{m}\right) \in \mathbb{R}^{m \times m n}, \quad "
+        r"F = \tanh\left(A x + b\right)$")
+
     rendered = [_data(o, "text/latex").strip("$").removeprefix("\\displaystyle ")
-                for o in (derivative, derivation, hessian, function)] + [printed.strip()]
+                for o in (derivative, derivation, hessian, function, dF, jacobian)]
+    rendered.append(printed.strip())
     failures = mathjax_failures(mathjax_prefix, rendered)
     assert not failures, failures

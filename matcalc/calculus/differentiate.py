@@ -26,6 +26,7 @@ from matcalc.core.expr import (
     rebuild,
     related_variables,
     remember_derivative,
+    remember_form,
     remember_variables,
 )
 from matcalc.core.names import inherit_names
@@ -144,7 +145,7 @@ def diff(f: Expr, wrt: str | Expr, *, layout: str = "denominator", form: str = "
     if form != "array":
         if steps:
             raise DiffError("steps=True shows the array form; leave out form= for the steps")
-        return _presented(f, x, form)
+        return _presented(f, x, form, x.name if x is not None else str(wrt))
     trace: list[tuple[Expr, int, Expr]] | None = [] if steps else None
     if x is None:  # a name that does not occur: the derivative is zero (x taken scalar)
         result = c.zeros(f.shape)
@@ -169,7 +170,7 @@ def _as_row(g: Expr) -> Expr:
     return c.transpose(g)
 
 
-def _presented(f: Expr, x: Expr | None, form: str) -> Expr:
+def _presented(f: Expr, x: Expr | None, form: str, wrt: str) -> Expr:
     """The differential or the vec form of ∂f/∂x (SPEC section 3, "Presenting a derivative")."""
     if x is None:  # a name that does not occur: taken a scalar, the derivative is zero
         result = c.zeros(f.shape if form == "differential" or f.ndim < 2
@@ -181,6 +182,7 @@ def _presented(f: Expr, x: Expr | None, form: str) -> Expr:
 
         result = simplify(vec_jacobian(rewrite(f), x))
     remember_variables(result, f)
+    remember_form(result, f, wrt, form)
     inherit_names(result, f)
     return result
 

@@ -138,6 +138,7 @@ def remember_declared(result: Expr, variables: dict[str, Expr]) -> None:
     them, so an unrelated earlier parse cannot decide a later result.
     """
     _derived.pop(result, None)  # parsed text: an expression, whatever it was derived as
+    _forms.pop(result, None)
     if variables:
         _origins[result] = dict(variables)
     else:
@@ -155,6 +156,7 @@ def remember_derivative(result: Expr, f: Expr, wrt: str) -> None:
     higher-order derivative of the first function.  Like :func:`remember_variables`,
     the newest note of a (shared) node wins, and a parse of the node removes it.
     """
+    _forms.pop(result, None)  # the newest note wins: an array derivative now
     below = _derived.get(f)
     if below is not None and below[1] == wrt:
         _derived[result] = (below[0], wrt, below[2] + 1)
@@ -165,6 +167,25 @@ def remember_derivative(result: Expr, f: Expr, wrt: str) -> None:
 def derived_from(e: Expr) -> tuple[Expr, str, int] | None:
     """``(f, wrt, order)`` if ``e`` was computed as a derivative (:func:`remember_derivative`)."""
     return _derived.get(e)
+
+
+_forms: weakref.WeakKeyDictionary[Expr, tuple[Expr, str, str]] = weakref.WeakKeyDictionary()
+
+
+def remember_form(result: Expr, f: Expr, wrt: str, form: str) -> None:
+    """Note that ``result`` is ``f``'s derivative by ``wrt`` presented as ``form``.
+
+    ``"differential"`` (``dF`` in the direction ``d`` + wrt) or ``"vec"`` (the Jacobian
+    ``d vec(F)/d vec(x)'``), so that a notebook shows it as such (for display only, as
+    :func:`remember_derivative`; the newest note of a shared node wins).
+    """
+    _derived.pop(result, None)
+    _forms[result] = (f, wrt, form)
+
+
+def presented_form(e: Expr) -> tuple[Expr, str, str] | None:
+    """``(f, wrt, form)`` if ``e`` was computed as a differential or a vec Jacobian."""
+    return _forms.get(e)
 
 
 def related_variables(e: Expr) -> dict[str, Expr]:

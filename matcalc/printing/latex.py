@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from matcalc.core.expr import Expr, Number, derived_from
+from matcalc.core.expr import Expr, Number, derived_from, presented_form
 from matcalc.core.names import given_names
 from matcalc.ops.record import Op
 from matcalc.ops.record import function as lookup
@@ -368,6 +368,10 @@ def display_latex(e: Expr, *, bold: bool = False) -> str:
     A result of :func:`matcalc.diff` knows what it is the derivative of
     (:func:`matcalc.core.expr.derived_from`); anything else is its bare LaTeX.
     """
+    form = presented_form(e)
+    if form is not None:  # a differential (dF = ...) or a vec Jacobian
+        f, wrt, kind = form
+        return form_latex(f, wrt, e, kind, bold=bold)
     origin = derived_from(e)
     if origin is None:
         return to_latex(e, bold=bold)
