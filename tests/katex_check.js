@@ -14,6 +14,7 @@
 "use strict";
 
 const path = require("path");
+const checkEach = require("./latex_check.js");
 
 const prefix = process.argv[2] || path.join(__dirname, ".katex");
 let katex;
@@ -24,26 +25,6 @@ try {
   process.exit(2);
 }
 
-let input = "";
-process.stdin.setEncoding("utf8");
-process.stdin.on("data", (chunk) => { input += chunk; });
-process.stdin.on("end", () => {
-  let strings;
-  try {
-    strings = JSON.parse(input);
-    if (!Array.isArray(strings)) throw new Error("expected a JSON list of strings");
-  } catch (err) {
-    process.stderr.write(`bad input: ${err.message}\n`);
-    process.exit(2);
-  }
-  const failures = [];
-  strings.forEach((latex, index) => {
-    try {
-      katex.renderToString(latex, { throwOnError: true, displayMode: true, strict: "error" });
-    } catch (err) {
-      failures.push({ index, latex, error: String(err.message || err) });
-    }
-  });
-  process.stdout.write(JSON.stringify(failures, null, 1) + "\n");
-  process.exit(failures.length ? 1 : 0);
+checkEach((latex) => {
+  katex.renderToString(latex, { throwOnError: true, displayMode: true, strict: "error" });
 });

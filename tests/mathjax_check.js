@@ -17,6 +17,7 @@
 "use strict";
 
 const path = require("path");
+const checkEach = require("./latex_check.js");
 
 const prefix = path.resolve(process.argv[2] || path.join(__dirname, ".mathjax"));
 const lib = (p) => require(path.join(prefix, "node_modules", "mathjax-full", "js", p));
@@ -43,26 +44,4 @@ const tex = new TeX({
 });
 const doc = mathjax.document("", { InputJax: tex });
 
-let input = "";
-process.stdin.setEncoding("utf8");
-process.stdin.on("data", (chunk) => { input += chunk; });
-process.stdin.on("end", () => {
-  let strings;
-  try {
-    strings = JSON.parse(input);
-    if (!Array.isArray(strings)) throw new Error("expected a JSON list of strings");
-  } catch (err) {
-    process.stderr.write(`bad input: ${err.message}\n`);
-    process.exit(2);
-  }
-  const failures = [];
-  strings.forEach((latex, index) => {
-    try {
-      doc.convert(latex, { display: true, end: STATE.CONVERT });
-    } catch (err) {
-      failures.push({ index, latex, error: String(err.message || err) });
-    }
-  });
-  process.stdout.write(JSON.stringify(failures, null, 1) + "\n");
-  process.exit(failures.length ? 1 : 0);
-});
+checkEach((latex) => { doc.convert(latex, { display: true, end: STATE.CONVERT }); });
