@@ -114,3 +114,14 @@ def test_commuted_hadamard_products_are_one_node_inside_other_operators() -> Non
     # weighted least squares written with the weights on either side, differentiated
     _check("sum(w * (X@t - y)^2) + sum((X@t - y) * w * (X@t - y))", "t",
            {"X": ("n", "d"), "t": ("d",)}, "4 * X.T @ (w * (X @ t - y))")
+
+
+def test_a_kronecker_product_with_a_row() -> None:
+    # kron(A, x') is (m, n*p); its transpose stays as written (x'' is a vector, which kron
+    # takes only with a vector), and both derivatives are right
+    shapes = {"A": ("m", "n"), "x": ("p",), "y": ("m",)}
+    f = mc.parse("sum(kron(A, x.T).T @ y)", shapes=shapes)
+    assert str(simplify(f)) == "sum(kron(A, x.T).T @ y)"
+    for wrt in ("A", "x", "y"):
+        assert mc.verify(f, wrt).ok
+    assert str(mc.diff(f, "y")) == "kron(A, x.T) @ ones(n*p)"
