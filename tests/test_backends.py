@@ -173,17 +173,63 @@ def test_done_when_every_hessian_block_finite_at_800(backend: str) -> None:
     values = logistic_values(np.random.default_rng(5))
     want = module(text, shapes, ["w", "b"], 2, "numpy").value_and_derivatives(**values)
     got = run(module(text, shapes, ["w", "b"], 2, backend), backend, values)
-    assert len(got) == 7  # value, grad_w, grad_b, hess_w_w, hess_w_b, hess_b_w, hess_b_b
+    assert len(got) == 7  # value, grad_w, grad_b, hess_w, hess_b, hess_w_b, hess_b_w
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=TOL.get(backend, 1e-12), atol=1e-12)
     f = mc.parse(text, shapes=shapes)
-    for k, (a, b) in enumerate([("w", "w"), ("w", "b"), ("b", "w"), ("b", "b")]):
+    for k, (a, b) in enumerate([("w", "w"), ("b", "b"), ("w", "b"), ("b", "w")]):
         np.testing.assert_allclose(got[3 + k], mc.evaluate(mc.diff(mc.diff(f, a), b), values),
                                    rtol=1e-7, atol=1e-12)
     far = run(module(text, shapes, ["w", "b"], 2, backend), backend,
               {**values, "w": np.array([800.0, 0.0, 0.0])})
     assert all(np.all(np.isfinite(o)) for o in far)
     assert far[0] > 10  # separable points on the wrong side cost about 800 each
+
+
+DONE_WHEN = ("-sum(y*log(sigmoid(X@w + b)) + (1-y)*log(1 - sigmoid(X@w + b)))/n "
+             "where X: matrix(n, d), b: scalar")
+
+
+def _by_hand(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> list[Any]:
+    """The logistic loss and its derivatives written out by hand, the stable way:
+    f = mean(y softplus(-z) + (1 - y) softplus(z)), z = X w + b, s = sigmoid(z),
+    grad_w = X'(s - y)/n, hess_w = X' diag(s (1 - s)) X / n, hess_w_b = X' s (1 - s) / n."""
+    n = len(y)
+    z = X @ w + b
+    s = np.exp(-np.logaddexp(0.0, -z))
+    c = s * (1 - s)
+    value = np.sum(y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)) / n
+    return [value, X.T @ (s - y) / n, np.sum(s - y) / n, X.T @ (c[:, None] * X) / n,
+            np.sum(c) / n, X.T @ c / n, X.T @ c / n]
+
+
+def test_done_when_command_jitted_matches_numpy_at_800(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 15's Done-when, as written: the command line's JAX module, jitted, against the
+    NumPy module and the loss by hand, at ordinary points and at w = (800, 0, 0)."""
+    from matcalc.cli import main
+
+    modules = {}
+    for backend in ("numpy", "jax"):
+        assert main(["codegen", DONE_WHEN, "--wrt", "w", "--wrt", "b", "--order", "2",
+                     "--backend", backend]) == 0
+        modules[backend] = load(capsys.readouterr().out, tmp_path)
+    jitted = jax.jit(modules["jax"].value_and_derivatives)
+    values = logistic_values(np.random.default_rng(16))
+    for w in (values["w"], np.array([800.0, 0.0, 0.0]), np.array([-800.0, 3.0, 0.0])):
+        point = {**values, "w": w}
+        # SPEC's prefix: the value, the gradients, the Hessian by each variable; then the
+        # mixed blocks
+        value, grad_w, grad_b, hess_w, hess_b, hess_w_b, hess_b_w = jitted(**point)
+        got = [value, grad_w, grad_b, hess_w, hess_b, hess_w_b, hess_b_w]
+        want = modules["numpy"].value_and_derivatives(**point)
+        hand = _by_hand(point["X"], point["y"], w, point["b"])
+        assert [np.shape(g) for g in got] == [(), (3,), (), (3, 3), (), (3,), (3,)]
+        for g, n, h in zip(got, want, hand, strict=True):
+            assert np.all(np.isfinite(np.asarray(g))), w
+            np.testing.assert_allclose(np.asarray(g), n, rtol=1e-7, atol=1e-12)
+            np.testing.assert_allclose(n, h, rtol=1e-9, atol=1e-12)
+    assert float(jitted(**{**values, "w": np.array([800.0, 0.0, 0.0])})[0]) > 10
 
 
 @pytest.mark.parametrize("backend", ("numpy", *BACKENDS))
@@ -196,10 +242,10 @@ def test_whole_hessian_as_one_matrix(backend: str) -> None:
     H = out[3]
     d = values["w"].size
     assert H.shape == (d + 1, d + 1)
-    np.testing.assert_allclose(H[:d, :d], blocks[3], rtol=1e-7, atol=1e-12)
-    np.testing.assert_allclose(H[:d, d], blocks[4], rtol=1e-7, atol=1e-12)
-    np.testing.assert_allclose(H[d, :d], blocks[5], rtol=1e-7, atol=1e-12)
-    np.testing.assert_allclose(H[d, d], blocks[6], rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(H[:d, :d], blocks[3], rtol=1e-7, atol=1e-12)  # hess_w
+    np.testing.assert_allclose(H[d, d], blocks[4], rtol=1e-7, atol=1e-12)  # hess_b
+    np.testing.assert_allclose(H[:d, d], blocks[5], rtol=1e-7, atol=1e-12)  # hess_w_b
+    np.testing.assert_allclose(H[d, :d], blocks[6], rtol=1e-7, atol=1e-12)  # hess_b_w
     np.testing.assert_allclose(H, H.T, rtol=1e-7, atol=1e-12)
     # a Newton step over (w, b) jointly, with the matrix the module gives
     step = np.linalg.solve(H, np.concatenate([out[1], [out[2]]]))
