@@ -30,5 +30,5 @@ def layout_note(names: list[str]) -> list[str]:
     diagonal = ", ".join(hessian_label(names, i, i) for i in range(k))
     mixed = ", ".join(hessian_label(names, i, j) for i, j in hessian_blocks(k)[k:])
     return [f"The Hessian by each variable ({diagonal}) comes first, in the order of the",
-            f"variables; then the mixed blocks hess_<a>_<b> = d2f/da db, a != b, row by row",
+            "variables; then the mixed blocks hess_<a>_<b> = d2f/da db, a != b, row by row",
             f"({mixed}). Each block has shape a.shape + b.shape."]
