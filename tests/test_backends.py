@@ -20,6 +20,7 @@ import jax
 import numpy as np
 import pytest
 import torch
+from dask.callbacks import Callback
 
 import matcalc as mc
 
@@ -329,6 +330,56 @@ def test_dask_chunked_logistic_regression_matches_numpy() -> None:
         got = mod.value_and_derivatives(X=X, y=y, w=values["w"], b=values["b"])
     for g, w in zip(got, want, strict=True):
         assert isinstance(g, np.ndarray | np.floating | float)
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+class _Largest(Callback):  # type: ignore[misc]
+    """The largest task result (bytes) of the computations run while it is active."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nbytes = 0
+        self.key: object = None
+
+    def _posttask(self, key: object, result: Any, dsk: Any, state: Any, id: Any) -> None:
+        size = int(getattr(result, "nbytes", 0))
+        if size > self.nbytes:
+            self.nbytes, self.key = size, key
+
+
+def _largest_intermediate(mod: Any, values: dict[str, Any]) -> tuple[int, object]:
+    # no graph optimisation: every task is its own (blockwise and linear fusion would
+    # hide a full-size array inside one fused task), so each intermediate is seen
+    with dask.config.set(scheduler="synchronous", array_optimize=False), _Largest() as seen:
+        mod.value_and_derivatives(**values)
+    return seen.nbytes, seen.key
+
+
+def test_dask_builds_nothing_of_the_data_size(tmp_path: Path) -> None:
+    """The gradient and Hessian of logistic regression over X in 8 chunks of rows: no task
+    of the computation returns more than one chunk of X (2,400 bytes of the 19,200), so
+    nothing is gathered, rechunked into one piece or expanded into an n x n matrix."""
+    text, shapes = LOGISTIC
+    values = logistic_values(np.random.default_rng(18), n=800, d=3)
+    data = {"X": da.from_array(values["X"], chunks=(100, 3)),
+            "y": da.from_array(values["y"], chunks=100), "w": values["w"], "b": values["b"]}
+    chunk = values["X"].nbytes // 8
+    source = mc.codegen(mc.parse(text, shapes=shapes), ["w", "b"], 2, backend="dask")
+    largest, key = _largest_intermediate(load(source, tmp_path), data)
+    assert 0 < largest <= chunk, (largest, key)
+    # the same measure sees what the module must not do: gather X, make it one chunk,
+    # or build diag(s * (1 - s)) of size n x n
+    line = "    X = _array(values, 'X', 2)\n"
+    assert line in source
+    for wrong in ["    X = da.asarray(_array(values, 'X', 2).compute())\n",
+                  "    X = _array(values, 'X', 2).rechunk(-1)\n",
+                  line + "    X = (da.diag(X[:, 0] * 0 + 1) @ X)\n"]:
+        bad = load(source.replace(line, wrong), tmp_path)
+        assert _largest_intermediate(bad, data)[0] >= values["X"].nbytes, wrong
+    with dask.config.set(scheduler="synchronous"):
+        got = load(source, tmp_path).value_and_derivatives(**data)
+    want = module(text, shapes, ["w", "b"], 2, "numpy").value_and_derivatives(**values)
+    for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
 
 
