@@ -8,21 +8,18 @@
   generated torch against ``torch.func.grad`` / ``torch.func.hessian``;
 * HVP: the generated ``hessian_vector_product`` (jitted) against
   ``jax.jvp`` of ``jax.grad`` for least squares with n variables;
-* Dask: the logistic-regression gradient over a data matrix that a function
-  generates chunk by chunk (``da.map_blocks``; never held in memory), with the
-  process's peak resident memory, against the NumPy module on an in-memory
-  matrix of the size that is comfortable here.
+* Dask: :mod:`benchmarks.dask_memory` (the logistic-regression gradient over a
+  20 GB data matrix generated chunk by chunk, with each run's peak memory,
+  against NumPy in memory).
 
-CPU only (the GPU is not available to this run); float64 throughout.
+CPU, float64 throughout; the GPU figures are :mod:`benchmarks.gpu`.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +46,17 @@ LSQ = "0.5*norm(y - A@x)^2"
 LAYER = "0.5*norm(y - tanh(A@x + b))^2"
 
 
-def cases(quick: bool) -> list[tuple[str, str, dict[str, Any], str, int, dict[str, Any]]]:
+Case = tuple[str, str, dict[str, Any], str, int, dict[str, Any]]
+
+
+def cases(quick: bool) -> list[Case]:
+    return cases_of_size(*((2000, 50, 300, 200) if quick else (20000, 200, 1000, 800)))
+
+
+def cases_of_size(n: int, d: int, m: int, k: int) -> list[Case]:
+    """(label, text, shapes, wrt, order, values): logistic regression over n x d data,
+    least squares and a layer's loss with an m x k matrix."""
     rng = np.random.default_rng(0)
-    n, d = (2000, 50) if quick else (20000, 200)
-    m, k = (300, 200) if quick else (1000, 800)
     logistic = {"X": rng.normal(size=(n, d)), "y": (rng.uniform(size=n) > 0.5) * 1.0,
                 "w": rng.normal(size=d) * 0.1, "b": 0.1}
     lsq = {"A": rng.normal(size=(m, k)), "y": rng.normal(size=m), "x": rng.normal(size=k)}
@@ -109,7 +113,8 @@ def backend_table(quick: bool) -> list[str]:
 
     jax.config.update("jax_enable_x64", True)
     rows = ["| case | generated JAX (jit) | jax.jit(jax.grad/hessian) | ratio "
-            "| generated torch | torch.func | ratio |", "|---|---|---|---|---|---|---|"]
+            "| jax.jit(jax.value_and_grad) | ratio | generated torch | torch.func | ratio |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for label, text, shapes, w, order, values in cases(quick):
         f = mc.parse(text, shapes=shapes)
         jmod = load(mc.codegen(f, [w], order, backend="jax"))
@@ -120,27 +125,31 @@ def backend_table(quick: bool) -> list[str]:
         argnum = names.index(w)
         auto = jax.grad if order == 1 else jax.hessian
         ref_jax = jax.jit(auto(loss, argnums=argnum))
+        both_jax = jax.jit(jax.value_and_grad(loss, argnums=argnum))  # what the module returns
         jv = {k: jax.numpy.asarray(v) for k, v in values.items()}
         tv = {k: torch.as_tensor(np.asarray(v)) for k, v in values.items()}
         tloss = torch_loss(text)
         tauto = torch.func.grad if order == 1 else torch.func.hessian
         ref_torch = tauto(tloss, argnums=argnum)
-        t = side_by_side({
+        impls = {
             "gj": lambda: jax.block_until_ready(gen_jax(**jv)),  # noqa: B023 - called in this iteration
             "aj": lambda: jax.block_until_ready(ref_jax(*[jv[k] for k in names])),  # noqa: B023 - called in this iteration
             "gt": lambda: tmod.value_and_derivatives(**tv),  # noqa: B023 - called in this iteration
             "at": lambda: ref_torch(*[tv[k] for k in names]),  # noqa: B023 - called in this iteration
-        })
+        }
+        if order == 1:
+            impls["vj"] = lambda: jax.block_until_ready(both_jax(*[jv[k] for k in names]))  # noqa: B023 - called in this iteration
+        t = side_by_side(impls)
         med = {k: v.median_s for k, v in t.items()}
         slow = {k for k, v in t.items() if v.note}  # one first call, compilation included
 
         def ratio(a: str, b: str) -> str:
-            x, y = med[a], med[b]  # noqa: B023 - called in this iteration
-            return f"{x / y:.2f}×" if x and y else "-"
+            x, y = med.get(a), med.get(b)  # noqa: B023 - called in this iteration
+            return f"{x / y:.2f}×" if x and y else "–"
         shown = {k: fmt_time(v) + (" *" if k in slow else "") for k, v in med.items()}
-        rows.append(f"| {label} | {shown['gj']} | {shown['aj']} | "
-                    f"{ratio('gj', 'aj')} | {shown['gt']} | {shown['at']} | "
-                    f"{ratio('gt', 'at')} |")
+        rows.append(f"| {label} | {shown['gj']} | {shown['aj']} | {ratio('gj', 'aj')} | "
+                    f"{shown.get('vj', '–')} | {ratio('gj', 'vj')} | {shown['gt']} | "
+                    f"{shown['at']} | {ratio('gt', 'at')} |")
         print(rows[-1], file=sys.stderr)
     return rows
 
@@ -174,48 +183,10 @@ def hvp_table(quick: bool) -> list[str]:
     return rows
 
 
-def _rows(block: Any, block_info: Any = None) -> Any:
-    """One chunk of the data matrix, made from its position (never stored)."""
-    start = block_info[None]["array-location"][0][0]
-    rng = np.random.default_rng(start)
-    return rng.normal(size=block.shape)
-
-
 def dask_table(quick: bool) -> list[str]:
-    import dask
-    import dask.array as da
+    from benchmarks.dask_memory import table
 
-    f = mc.parse(LOGISTIC, shapes={"X": "matrix(n, d)", "b": ()})
-    dmod = load(mc.codegen(f, ["w", "b"], 1, backend="dask"))
-    nmod = load(mc.codegen(f, ["w", "b"], 1))
-    d = 20
-    rows = ["| rows × 20 (float64) | data size | backend | time | peak RSS of the process |",
-            "|---|---|---|---|---|"]
-    w = np.full(d, 0.01)
-    small = 2 * 10**5 if quick else 10**6
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(small, d))
-    y = (rng.uniform(size=small) > 0.5) * 1.0
-    t0 = time.perf_counter()
-    nmod.value_and_derivatives(X=X, y=y, w=w, b=0.0)
-    rows.append(f"| {small:.0e} | {X.nbytes / 1e9:.2f} GB | NumPy (in memory) | "
-                f"{time.perf_counter() - t0:.2f} s | {_peak_gb():.2f} GB |")
-    del X, y
-    for n in ([small, 4 * 10**6] if quick else [small, 2 * 10**7]):
-        chunk = 10**5
-        Xd = da.map_blocks(_rows, da.empty((n, d), chunks=(chunk, d)), dtype=float)
-        yd = (da.random.default_rng(1).uniform(size=n, chunks=chunk) > 0.5) * 1.0
-        t0 = time.perf_counter()
-        with dask.config.set(scheduler="threads"):
-            dmod.value_and_derivatives(X=Xd, y=yd, w=w, b=0.0)
-        rows.append(f"| {n:.0e} | {n * d * 8 / 1e9:.2f} GB (generated) | Dask, chunks of "
-                    f"{chunk:.0e} rows | {time.perf_counter() - t0:.1f} s | {_peak_gb():.2f} GB |")
-        print(rows[-1], file=sys.stderr)
-    return rows
-
-
-def _peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB on Linux
+    return table(quick)
 
 
 def main(argv: list[str] | None = None) -> int:

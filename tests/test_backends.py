@@ -20,6 +20,7 @@ import jax
 import numpy as np
 import pytest
 import torch
+from dask.callbacks import Callback
 
 import matcalc as mc
 
@@ -173,17 +174,63 @@ def test_done_when_every_hessian_block_finite_at_800(backend: str) -> None:
     values = logistic_values(np.random.default_rng(5))
     want = module(text, shapes, ["w", "b"], 2, "numpy").value_and_derivatives(**values)
     got = run(module(text, shapes, ["w", "b"], 2, backend), backend, values)
-    assert len(got) == 7  # value, grad_w, grad_b, hess_w_w, hess_w_b, hess_b_w, hess_b_b
+    assert len(got) == 7  # value, grad_w, grad_b, hess_w, hess_b, hess_w_b, hess_b_w
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=TOL.get(backend, 1e-12), atol=1e-12)
     f = mc.parse(text, shapes=shapes)
-    for k, (a, b) in enumerate([("w", "w"), ("w", "b"), ("b", "w"), ("b", "b")]):
+    for k, (a, b) in enumerate([("w", "w"), ("b", "b"), ("w", "b"), ("b", "w")]):
         np.testing.assert_allclose(got[3 + k], mc.evaluate(mc.diff(mc.diff(f, a), b), values),
                                    rtol=1e-7, atol=1e-12)
     far = run(module(text, shapes, ["w", "b"], 2, backend), backend,
               {**values, "w": np.array([800.0, 0.0, 0.0])})
     assert all(np.all(np.isfinite(o)) for o in far)
     assert far[0] > 10  # separable points on the wrong side cost about 800 each
+
+
+DONE_WHEN = ("-sum(y*log(sigmoid(X@w + b)) + (1-y)*log(1 - sigmoid(X@w + b)))/n "
+             "where X: matrix(n, d), b: scalar")
+
+
+def _by_hand(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> list[Any]:
+    """The logistic loss and its derivatives written out by hand, the stable way:
+    f = mean(y softplus(-z) + (1 - y) softplus(z)), z = X w + b, s = sigmoid(z),
+    grad_w = X'(s - y)/n, hess_w = X' diag(s (1 - s)) X / n, hess_w_b = X' s (1 - s) / n."""
+    n = len(y)
+    z = X @ w + b
+    s = np.exp(-np.logaddexp(0.0, -z))
+    c = s * (1 - s)
+    value = np.sum(y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)) / n
+    return [value, X.T @ (s - y) / n, np.sum(s - y) / n, X.T @ (c[:, None] * X) / n,
+            np.sum(c) / n, X.T @ c / n, X.T @ c / n]
+
+
+def test_done_when_command_jitted_matches_numpy_at_800(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 15's Done-when, as written: the command line's JAX module, jitted, against the
+    NumPy module and the loss by hand, at ordinary points and at w = (800, 0, 0)."""
+    from matcalc.cli import main
+
+    modules = {}
+    for backend in ("numpy", "jax"):
+        assert main(["codegen", DONE_WHEN, "--wrt", "w", "--wrt", "b", "--order", "2",
+                     "--backend", backend]) == 0
+        modules[backend] = load(capsys.readouterr().out, tmp_path)
+    jitted = jax.jit(modules["jax"].value_and_derivatives)
+    values = logistic_values(np.random.default_rng(16))
+    for w in (values["w"], np.array([800.0, 0.0, 0.0]), np.array([-800.0, 3.0, 0.0])):
+        point = {**values, "w": w}
+        # SPEC's prefix: the value, the gradients, the Hessian by each variable; then the
+        # mixed blocks
+        value, grad_w, grad_b, hess_w, hess_b, hess_w_b, hess_b_w = jitted(**point)
+        got = [value, grad_w, grad_b, hess_w, hess_b, hess_w_b, hess_b_w]
+        want = modules["numpy"].value_and_derivatives(**point)
+        hand = _by_hand(point["X"], point["y"], w, point["b"])
+        assert [np.shape(g) for g in got] == [(), (3,), (), (3, 3), (), (3,), (3,)]
+        for g, n, h in zip(got, want, hand, strict=True):
+            assert np.all(np.isfinite(np.asarray(g))), w
+            np.testing.assert_allclose(np.asarray(g), n, rtol=1e-7, atol=1e-12)
+            np.testing.assert_allclose(n, h, rtol=1e-9, atol=1e-12)
+    assert float(jitted(**{**values, "w": np.array([800.0, 0.0, 0.0])})[0]) > 10
 
 
 @pytest.mark.parametrize("backend", ("numpy", *BACKENDS))
@@ -196,10 +243,10 @@ def test_whole_hessian_as_one_matrix(backend: str) -> None:
     H = out[3]
     d = values["w"].size
     assert H.shape == (d + 1, d + 1)
-    np.testing.assert_allclose(H[:d, :d], blocks[3], rtol=1e-7, atol=1e-12)
-    np.testing.assert_allclose(H[:d, d], blocks[4], rtol=1e-7, atol=1e-12)
-    np.testing.assert_allclose(H[d, :d], blocks[5], rtol=1e-7, atol=1e-12)
-    np.testing.assert_allclose(H[d, d], blocks[6], rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(H[:d, :d], blocks[3], rtol=1e-7, atol=1e-12)  # hess_w
+    np.testing.assert_allclose(H[d, d], blocks[4], rtol=1e-7, atol=1e-12)  # hess_b
+    np.testing.assert_allclose(H[:d, d], blocks[5], rtol=1e-7, atol=1e-12)  # hess_w_b
+    np.testing.assert_allclose(H[d, :d], blocks[6], rtol=1e-7, atol=1e-12)  # hess_b_w
     np.testing.assert_allclose(H, H.T, rtol=1e-7, atol=1e-12)
     # a Newton step over (w, b) jointly, with the matrix the module gives
     step = np.linalg.solve(H, np.concatenate([out[1], [out[2]]]))
@@ -286,6 +333,56 @@ def test_dask_chunked_logistic_regression_matches_numpy() -> None:
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
 
 
+class _Largest(Callback):  # type: ignore[misc]
+    """The largest task result (bytes) of the computations run while it is active."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nbytes = 0
+        self.key: object = None
+
+    def _posttask(self, key: object, result: Any, dsk: Any, state: Any, id: Any) -> None:
+        size = int(getattr(result, "nbytes", 0))
+        if size > self.nbytes:
+            self.nbytes, self.key = size, key
+
+
+def _largest_intermediate(mod: Any, values: dict[str, Any]) -> tuple[int, object]:
+    # no graph optimisation: every task is its own (blockwise and linear fusion would
+    # hide a full-size array inside one fused task), so each intermediate is seen
+    with dask.config.set(scheduler="synchronous", array_optimize=False), _Largest() as seen:
+        mod.value_and_derivatives(**values)
+    return seen.nbytes, seen.key
+
+
+def test_dask_builds_nothing_of_the_data_size(tmp_path: Path) -> None:
+    """The gradient and Hessian of logistic regression over X in 8 chunks of rows: no task
+    of the computation returns more than one chunk of X (2,400 bytes of the 19,200), so
+    nothing is gathered, rechunked into one piece or expanded into an n x n matrix."""
+    text, shapes = LOGISTIC
+    values = logistic_values(np.random.default_rng(18), n=800, d=3)
+    data = {"X": da.from_array(values["X"], chunks=(100, 3)),
+            "y": da.from_array(values["y"], chunks=100), "w": values["w"], "b": values["b"]}
+    chunk = values["X"].nbytes // 8
+    source = mc.codegen(mc.parse(text, shapes=shapes), ["w", "b"], 2, backend="dask")
+    largest, key = _largest_intermediate(load(source, tmp_path), data)
+    assert 0 < largest <= chunk, (largest, key)
+    # the same measure sees what the module must not do: gather X, make it one chunk,
+    # or build diag(s * (1 - s)) of size n x n
+    line = "    X = _array(values, 'X', 2)\n"
+    assert line in source
+    for wrong in ["    X = da.asarray(_array(values, 'X', 2).compute())\n",
+                  "    X = _array(values, 'X', 2).rechunk(-1)\n",
+                  line + "    X = (da.diag(X[:, 0] * 0 + 1) @ X)\n"]:
+        bad = load(source.replace(line, wrong), tmp_path)
+        assert _largest_intermediate(bad, data)[0] >= values["X"].nbytes, wrong
+    with dask.config.set(scheduler="synchronous"):
+        got = load(source, tmp_path).value_and_derivatives(**data)
+    want = module(text, shapes, ["w", "b"], 2, "numpy").value_and_derivatives(**values)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
 def test_torch_follows_the_device_of_its_inputs() -> None:
     text, shapes = LOGISTIC
     values = logistic_values(np.random.default_rng(14))
@@ -305,6 +402,20 @@ def test_jax_module_traces_without_python_control_flow_on_values() -> None:
     assert jaxpr is not None
     with pytest.raises(ValueError, match="not symmetric"):  # checked on concrete values
         mod.value_and_derivatives(**{**values, "S": values["S"] + np.triu(np.ones((4, 4)), 1)})
+
+
+def test_jax_gradient_reads_the_data_matrix_without_transposing_it() -> None:
+    """X.T @ r under jax.jit copies X into X.T on CPU (2x the logistic gradient's time);
+    the module writes r @ X, and M @ ones(n) as row sums (no ones vector)."""
+    text, shapes = LOGISTIC
+    values = logistic_values(np.random.default_rng(17))
+    mod = module(text, shapes, ["w", "b"], 1, "jax")
+    jaxpr = str(jax.make_jaxpr(mod.value_and_derivatives)(**values))
+    assert "transpose" not in jaxpr
+    source = mc.codegen(mc.parse(text, shapes=shapes), ["w", "b"], 2, backend="jax")
+    assert "X.T @" not in source and "ones(" not in source
+    for backend in ("numpy", "torch", "dask"):  # BLAS and dask read X.T without a copy
+        assert "X.T @" in mc.codegen(mc.parse(text, shapes=shapes), ["w"], backend=backend)
 
 
 def test_unknown_backend_and_command_line(capsys: pytest.CaptureFixture[str]) -> None:

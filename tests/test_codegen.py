@@ -85,8 +85,9 @@ def test_examples_match_evaluate_and_finite_differences(
     values = draw(f, rng, **hints)
     out = module.value_and_derivatives(**values)
     expected = [f] + [mc.diff(f, w) for w in wrt]
-    if order == 2:  # every block of the Hessian, row by row in wrt order
-        expected += [mc.diff(mc.diff(f, a), b) for a in wrt for b in wrt]
+    if order == 2:  # the Hessian by each variable (SPEC), then the mixed blocks row by row
+        expected += [mc.diff(mc.diff(f, a), a) for a in wrt]
+        expected += [mc.diff(mc.diff(f, a), b) for a in wrt for b in wrt if a != b]
     assert len(out) == len(expected)
     for got, e in zip(out, expected, strict=True):
         want = mc.evaluate(e, values)
@@ -110,11 +111,15 @@ def test_examples_match_evaluate_and_finite_differences(
         fd = (np.asarray(plus[0]) - np.asarray(minus[0])) / (2 * h)
         np.testing.assert_allclose(contract(np.asarray(out[1 + k]), v, f.ndim), fd,
                                    rtol=1e-5, atol=1e-6, err_msg=f"d/d{w}")
-        if order == 2:
-            fd2 = (np.asarray(plus[1 + k]) - np.asarray(minus[1 + k])) / (2 * h)
-            hess = np.asarray(out[1 + len(wrt) + k * len(wrt) + k])  # the block by w and w
-            np.testing.assert_allclose(contract(hess, v, hess.ndim - v.ndim), fd2,
-                                       rtol=1e-5, atol=1e-6, err_msg=f"d2/d{w}2")
+        if order == 2:  # every block d2f/da dw against differences of grad_a along w
+            K = len(wrt)
+            mixed = [(a, b) for a in range(K) for b in range(K) if a != b]
+            for j, a in enumerate(wrt):
+                fd2 = (np.asarray(plus[1 + j]) - np.asarray(minus[1 + j])) / (2 * h)
+                at = 1 + K + (j if j == k else K + mixed.index((j, k)))
+                hess = np.asarray(out[at])
+                np.testing.assert_allclose(contract(hess, v, hess.ndim - v.ndim), fd2,
+                                           rtol=1e-5, atol=1e-6, err_msg=f"d2/d{a}d{w}")
         assert mc.verify(f, w).ok
 
 
@@ -314,12 +319,17 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     module = load(capsys.readouterr().out, tmp_path)
     rng = np.random.default_rng(5)
     A, x, y = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=4)
-    value, grad_x, grad_A, hess_x, hess_x_A, hess_A_x, hess_A = module.value_and_derivatives(
-        A=A, x=x, y=y)  # every block of the Hessian, row by row
+    value, grad_x, grad_A, hess_x, hess_A, hess_x_A, hess_A_x = module.value_and_derivatives(
+        A=A, x=x, y=y)  # the Hessian by each variable, then the mixed blocks row by row
     np.testing.assert_allclose(grad_x, A.T @ (A @ x - y))
     np.testing.assert_allclose(hess_x, A.T @ A)
-    assert hess_A.shape == (4, 3, 4, 3)
-    assert hess_x_A.shape == (3, 4, 3) and hess_A_x.shape == (4, 3, 3)
+    # by hand: d2f/dA_ij dA_kl = delta_ik x_j x_l and
+    # d2f/dx_p dA_kl = delta_pl (A x - y)_k + A_kp x_l
+    np.testing.assert_allclose(hess_A, np.einsum("ik,j,l->ijkl", np.eye(4), x, x), atol=1e-12)
+    r = A @ x - y
+    np.testing.assert_allclose(hess_x_A, np.einsum("pl,k->pkl", np.eye(3), r)
+                               + np.einsum("kp,l->pkl", A, x), atol=1e-12)
+    assert hess_A_x.shape == (4, 3, 3)
     np.testing.assert_allclose(hess_x_A, np.moveaxis(hess_A_x, 2, 0))
     assert main(["codegen", "A@x", "--wrt", "x", "--order", "2"]) == 2
 

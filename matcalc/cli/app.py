@@ -284,8 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("numpy", "jax", "torch", "dask"), default="numpy",
                    help="the array library the module uses (and the only one it imports)")
     p.add_argument("--hessian", choices=("blocks", "matrix"), default="blocks",
-                   help="with --order 2: every block d2f/dwi dwj in --wrt order (blocks), or "
-                   "one matrix over the variables raveled and concatenated (matrix)")
+                   help="with --order 2: blocks (the default) returns the Hessian by each "
+                   "--wrt variable in order (hess_w, hess_b), then the mixed blocks d2f/da db "
+                   "row by row (hess_w_b, hess_b_w); matrix returns one matrix over the "
+                   "variables raveled and concatenated in --wrt order")
     p.add_argument("--hvp", action="store_true",
                    help="also hessian_vector_product(v, **values): H @ v, never forming H")
     p.set_defaults(handler=cmd_codegen)

@@ -199,7 +199,7 @@ class Lowering:
                 picked.append(args[i])
                 i += 1
         factors: list[Factor] = []
-        if (len(picked) > 2 and picked[-1].op == "ones" and picked[-1].ndim == 1
+        if (len(picked) >= 2 and picked[-1].op == "ones" and picked[-1].ndim == 1
                 and kind_of(picked[-2]) == "mat" and picked[-2].op not in (DIAG, "eye")):
             factors_end = [Factor("col", picked[-2], row_sums=True)]
             picked = picked[:-2]

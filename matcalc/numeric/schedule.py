@@ -203,6 +203,20 @@ def _matrices(seg: list[_Item]) -> Step:
     return Step("multidot", tuple(s for s, _ in mats))
 
 
+def step_ndim(step: Step, args: list[int], factors: list[Factor]) -> int:
+    """The number of axes of a step's result (0 a scalar, 1 a vector, 2 a matrix), given
+    those of its ``args`` (to fold along the schedule with :func:`fold_schedule`)."""
+    kind = step.kind
+    if kind == "factor":
+        f = factors[step.index]
+        return 1 if f.kind == "row2" or f.row_sums else f.node.ndim
+    if kind == "matmul":
+        return max(args[0] + args[1] - 2, 0)
+    if kind in ("mul", "product"):  # a scaling, or scalars times at most one array
+        return max(args)
+    return 2  # outer, asrow, rowscale, diagonal, chain3, multidot: matrices
+
+
 T = TypeVar("T")
 
 

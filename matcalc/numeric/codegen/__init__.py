@@ -1,4 +1,4 @@
-"""``codegen``: a standalone NumPy module for a value and its derivatives (SPEC section 4).
+"""``codegen``: a standalone module (NumPy, JAX, PyTorch, Dask) for a value and its derivatives.
 
 The value, each derivative and each Hessian are one hash-consed DAG, so a
 subexpression they share is one node and becomes one assignment in the
@@ -23,12 +23,14 @@ writes closed forms by hand:
 
 Each node is one named temporary; nodes used once that read well inline
 (``A @ x - y``) are written into their user's line instead.  Nothing here
-evaluates anything: the output is text, and the generated module uses NumPy
-only.
+evaluates anything: the output is text, and the generated module uses its
+backend's library only.
 
 The package: :mod:`.module` writes the module (inputs, names, text),
 :mod:`.render` one node's code, :mod:`.syntax` precedence and parentheses,
-:mod:`.helpers` the helper functions' text.
+:mod:`.layout` the order of the returned tuple, :mod:`.helpers` the names
+generated modules reserve, :mod:`.backend` and one module per backend the
+array libraries.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from matcalc.core.errors import DiffError, MatcalcError
 from matcalc.core.expr import Expr
 from matcalc.lang.parser import normal_name
 from matcalc.numeric.codegen.backends import backend as get_backend
+from matcalc.numeric.codegen.layout import hessian_blocks, hessian_label
 from matcalc.numeric.codegen.module import Module, module_text
 from matcalc.numeric.stable import stable
 
@@ -56,9 +59,10 @@ def codegen(f: Expr, wrt: Iterable[Any] = (), order: int = 1, *, backend: str = 
     The module defines ``value_and_derivatives(**values)``, which returns the value,
     then ``diff(f, w)`` for each ``w`` in ``wrt`` (``grad_w``, or ``jac_w`` for an
     array ``f``).  With ``order=2`` the Hessian follows: with ``hessian="blocks"``
-    every block ``d2f/dwi dwj`` for ``wi``, ``wj`` in ``wrt``, row by row
-    (``hess_w`` for one variable; ``hess_w_w, hess_w_b, hess_b_w, hess_b_b`` for
-    ``wrt=["w", "b"]``), each of shape ``wi.shape + wj.shape``; with
+    first the Hessian by each variable in ``wrt`` order (``hess_w``, ``hess_b``:
+    SPEC's layout), then the mixed blocks ``d2f/dwi dwj``, ``wi != wj``, row by
+    row in ``wrt`` order (``hess_w_b, hess_b_w``), each of shape
+    ``wi.shape + wj.shape`` (:mod:`.layout`); with
     ``hessian="matrix"`` one matrix ``hessian`` of shape (N, N) over the
     variables raveled (C order) and concatenated in ``wrt`` order, for Newton
     solvers.  ``hvp=True`` adds ``hessian_vector_product(v, /, **values)``: the
@@ -96,11 +100,9 @@ def codegen(f: Expr, wrt: Iterable[Any] = (), order: int = 1, *, backend: str = 
     first = "grad" if not f.shape else "jac"
     grads = [diff(g, w) for w in names]
     outputs += [(f"{first}_{w}", d) for w, d in zip(names, grads, strict=True)]
-    if order == 2:
-        for wi, d in zip(names, grads, strict=True):
-            for wj in names:
-                label = f"hess_{wi}" if len(names) == 1 else f"hess_{wi}_{wj}"
-                outputs.append((label, diff(d, wj)))
+    if order == 2:  # the diagonal blocks (SPEC's prefix), then the mixed ones
+        for i, j in hessian_blocks(len(names)):
+            outputs.append((hessian_label(names, i, j), diff(grads[i], names[j])))
     joined = len(names) if order == 2 and hessian == "matrix" else 0
     main = Module(g, outputs, names, order, chosen, joined=joined)
     main.title = f

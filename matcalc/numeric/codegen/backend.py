@@ -11,9 +11,11 @@ differs is read from tables:
   unless a record's ``codes`` names a template for that backend;
 * the few constructs the renderer writes itself (zeros, the inner product of
   matrices, einsum, the scalar returned, ...) are the :attr:`Backend.templates`;
-* the helper functions a module defines (the input checks and the kernels
-  ``_sigmoid``, ``_softmax``, ...) are the :attr:`Backend.helpers` sources:
-  one place per backend (NumPy's are matcalc's own evaluation kernels).
+* the helper functions a module defines are the :attr:`Backend.helpers`
+  sources: the input checks (``_array``, ``_dtype``, ...), written once for
+  every backend in :mod:`.inputs`, and the kernels (``_sigmoid``,
+  ``_softmax``, ...), one place per backend (NumPy's are matcalc's own
+  evaluation kernels).
 
 Dtype follows the inputs on every backend: ``_dtype`` gives the floating type
 of the array inputs (``float32`` stays ``float32``), the scalar inputs and the
@@ -27,15 +29,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from matcalc.core.errors import MatcalcError
-
-# the one helper every backend writes the same way (plain Python: no array library)
-SIZE_HELPER = '''
-def _size(values, name):
-    """The size of dimension name, which no input array fixes."""
-    if name not in values:
-        raise ValueError(f"the size of dimension {name} is not known: give it as {name}=...")
-    return int(values[name])
-'''
 
 # the lines writing rhs (with indices ``reduced``) into the diagonal ``full`` of a
 # new zero tensor ``target``: (target, shape code, full, reduced, rhs, sizes of reduced)

@@ -14,47 +14,11 @@ diagonal view).
 
 from __future__ import annotations
 
-from matcalc.numeric.codegen.backend import SIZE_HELPER, Backend
+from matcalc.numeric.codegen.backend import Backend
+from matcalc.numeric.codegen.inputs import input_helpers
 
-HELPERS: dict[str, str] = {
-    "_array": '''
-def _array(values, name, ndim):
-    """values[name] as a dask array with ndim axes; integers and booleans become float64."""
-    if name not in values:
-        raise ValueError(f"no value given for {name}")
-    a = da.asarray(values[name])
-    if a.dtype.kind not in "fc":
-        a = a.astype("float64")
-    if a.ndim != ndim:
-        raise ValueError(f"{name} should have {ndim} axes but has shape {a.shape}")
-    return a
-''',
-    "_size": SIZE_HELPER,
-    "_dtype": '''
-def _dtype(*arrays):
-    """The floating type the module computes in: that of the array inputs."""
-    shaped = [a for a in arrays if a.ndim] or list(arrays)
-    return da.result_type(*shaped) if shaped else da.float64
-''',
-    "_structure": '''
-def _structure(a, name, structure):
-    """a, refused (ValueError) if it breaks its declared structure (computed: a is small)."""
-    size, asym, finite = dask.compute(abs(a).max(), abs(a - a.T).max(), da.isfinite(a).all())
-    if not finite or not a.size:
-        return a
-    if asym > 1e-8 * size:
-        raise ValueError(f"{name} is declared {structure} but its value is not symmetric "
-                         f"(largest |{name} - {name}'| is {asym:.3g}, largest entry "
-                         f"{size:.3g}); give a symmetric array, e.g. ({name} + {name}.T) / 2")
-    if structure == "spd":
-        try:
-            da.linalg.cholesky(((a + a.T) / 2).rechunk(-1)).compute()
-        except Exception:
-            raise ValueError(f"{name} is declared spd but its value is not positive "
-                             "definite (its Cholesky factorisation fails); give a "
-                             "symmetric matrix with positive eigenvalues") from None
-    return a
-''',
+# the kernels; the input helpers are in .inputs
+KERNELS: dict[str, str] = {
     "_sigmoid": '''
 def _sigmoid(x):
     # exp of a non-positive number only: no overflow for large |x|
@@ -137,4 +101,5 @@ def dask_backend() -> Backend:
             "concat": "da.concatenate([{ops}], axis={axis})",
             "return": "dask.compute({ops})",
         },
-        helpers=HELPERS, embed=_embed, reserved=frozenset({"dask", "da", "_dt"}))
+        helpers={**input_helpers("dask", "da"), **KERNELS}, embed=_embed,
+        reserved=frozenset({"dask", "da", "_dt"}))

@@ -10,51 +10,11 @@ read static shapes and stay.  Under ``jax.jit`` JAX computes in float32 unless
 
 from __future__ import annotations
 
-from matcalc.numeric.codegen.backend import SIZE_HELPER, Backend
+from matcalc.numeric.codegen.backend import Backend
+from matcalc.numeric.codegen.inputs import input_helpers
 
-HELPERS: dict[str, str] = {
-    "_array": '''
-def _array(values, name, ndim):
-    """values[name] as an array with ndim axes; integers and booleans become floats."""
-    if name not in values:
-        raise ValueError(f"no value given for {name}")
-    a = jnp.asarray(values[name])
-    if not jnp.issubdtype(a.dtype, jnp.inexact):
-        a = a.astype(jnp.result_type(float))
-    if a.ndim != ndim:
-        raise ValueError(f"{name} should have {ndim} axes but has shape {a.shape}")
-    return a
-''',
-    "_size": SIZE_HELPER,
-    "_dtype": '''
-def _dtype(*arrays):
-    """The floating type the module computes in: that of the array inputs."""
-    shaped = [a for a in arrays if a.ndim] or list(arrays)
-    return jnp.result_type(*shaped) if shaped else jnp.result_type(float)
-''',
-    "_structure": '''
-def _structure(a, name, structure):
-    """a, refused (ValueError) if it breaks its declared structure (on concrete values;
-    under jax.jit the value is not known while tracing, and the check is skipped)."""
-    try:
-        size = float(jnp.max(jnp.abs(a)))
-        asym = float(jnp.max(jnp.abs(a - a.T)))
-        finite = bool(jnp.all(jnp.isfinite(a)))
-    except jax.errors.ConcretizationTypeError:
-        return a
-    if not finite or not a.size:
-        return a
-    if asym > 1e-8 * size:
-        raise ValueError(f"{name} is declared {structure} but its value is not symmetric "
-                         f"(largest |{name} - {name}'| is {asym:.3g}, largest entry "
-                         f"{size:.3g}); give a symmetric array, e.g. ({name} + {name}.T) / 2")
-    if structure == "spd" and not bool(jnp.all(jnp.isfinite(jnp.linalg.cholesky(a)))):
-        raise ValueError(f"{name} is declared spd but its value is not positive "
-                         "definite (its Cholesky factorisation fails); give a "
-                         "symmetric matrix with positive eigenvalues")
-    return a
-''',
-    # the kernels: JAX's own stable implementations
+# the kernels (JAX's own stable implementations); the input helpers are in .inputs
+KERNELS: dict[str, str] = {
     "_sigmoid": "def _sigmoid(x):\n    return jax.nn.sigmoid(x)\n",
     "_softplus": "def _softplus(x):\n    return jax.nn.softplus(x)\n",
     "_relu": "def _relu(x):\n    return jnp.maximum(x, 0)\n",
@@ -92,5 +52,10 @@ def jax_backend() -> Backend:
             "dtype": "_dt = _dtype({ops})", "cast": "{0}.astype(_dt)",
             "scalar": "jnp.asarray({0}, dtype=_dt)", "copy": "jnp.asarray({0})",
             "concat": "jnp.concatenate([{ops}], axis={axis})", "return": "({ops})",
+            # XLA on CPU copies M into M.T before the product M.T @ v (for the logistic
+            # gradient X.T @ r, a copy of the data matrix: 2x the time); v @ M is the
+            # same product read along M's rows, compiled without the copy
+            "transposed_matvec": "{vec} @ {mat}",
         },
-        helpers=HELPERS, embed=_embed, reserved=frozenset({"jax", "jnp", "_dt"}))
+        helpers={**input_helpers("jax", "jnp"), **KERNELS}, embed=_embed,
+        reserved=frozenset({"jax", "jnp", "_dt"}))

@@ -14,6 +14,7 @@ import keyword
 from matcalc.core.expr import Expr
 from matcalc.numeric.codegen.backend import Backend
 from matcalc.numeric.codegen.helpers import RESERVED
+from matcalc.numeric.codegen.layout import hessian_blocks, layout_note
 from matcalc.numeric.codegen.render import Renderer
 from matcalc.numeric.codegen.syntax import (
     ATOM,
@@ -129,15 +130,16 @@ class Module:
         return self._module_text(results)
 
     def _joined(self, results: list[str]) -> list[str]:
-        """The last k² results (Hessian blocks, row by row) as one matrix."""
+        """The last k² results (Hessian blocks, in :func:`.layout.hessian_blocks` order)
+        as one matrix."""
         k = self.joined
         sizes = []
         for _, grad in self.outputs[1:1 + k]:  # each gradient has its variable's shape
             sizes.append(" * ".join(self.r.dim(d) for d in grad.shape) if grad.shape else "1")
-        blocks = results[len(results) - k * k:]
+        blocks = dict(zip(hessian_blocks(k), results[len(results) - k * k:], strict=True))
         rows = []
         for i in range(k):
-            parts = [f"({blocks[i * k + j]}).reshape({sizes[i]}, {sizes[j]})" for j in range(k)]
+            parts = [f"({blocks[i, j]}).reshape({sizes[i]}, {sizes[j]})" for j in range(k)]
             rows.append(self.b.template("concat").format(ops=", ".join(parts), axis=1)
                         if k > 1 else parts[0])
         name = self.fresh("hessian")
@@ -292,9 +294,7 @@ def module_text(main: Module, others: list[Module]) -> str:
         + (" (and Hessians)" if main.order == 2 else ""),
         "",
         "value_and_derivatives(**values) returns (" + ", ".join(returned) + ").",
-        *([] if main.order < 2 or len(main.wrt) < 2 or main.joined else [
-            "The Hessian's blocks hess_<a>_<b> = d2f/da db come row by row in the order",
-            f"of the variables ({', '.join(main.wrt)}); each has shape a.shape + b.shape."]),
+        *([] if main.order < 2 or len(main.wrt) < 2 or main.joined else layout_note(main.wrt)),
         *([] if not main.joined else [
             "hessian is the whole Hessian over the variables raveled (C order) and",
             f"concatenated in the order {', '.join(main.wrt)}: N = their total size."]),

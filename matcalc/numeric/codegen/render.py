@@ -31,7 +31,7 @@ from matcalc.numeric.codegen.syntax import (
     short_text,
 )
 from matcalc.numeric.lowering import ChainPlan, EinsumPlan, Lowering
-from matcalc.numeric.schedule import Factor, Step, fold_schedule, left_first
+from matcalc.numeric.schedule import Factor, Step, fold_schedule, left_first, step_ndim
 from matcalc.ops.record import function as function_record
 from matcalc.ops.record import op as op_record
 
@@ -224,12 +224,31 @@ class Renderer:
 
     def _chain(self, plan: ChainPlan) -> Code:
         """The code of a chain's schedule."""
-        return fold_schedule(plan, lambda step, args: self._step(step, args, plan.factors))
+        def fold(step: Step, args: list[tuple[Code, int]]) -> tuple[Code, int]:
+            ndims = [n for _, n in args]
+            code = self._step(step, [c for c, _ in args], plan.factors, ndims)
+            return code, step_ndim(step, ndims, plan.factors)
 
-    def _step(self, step: Step, a: list[Code], factors: list[Factor]) -> Code:
+        return fold_schedule(plan, fold)[0]
+
+    def _transposed(self, step: Step, factors: list[Factor]) -> Expr | None:
+        """M when ``step`` is the factor M.T of a matrix M, else None."""
+        if step.kind != "factor" or factors[step.index].kind != "mat":
+            return None
+        node = factors[step.index].node
+        if node.op == "transpose" and id(node.args[0]) in self.code:
+            return node.args[0]
+        return None
+
+    def _step(self, step: Step, a: list[Code], factors: list[Factor], ndims: list[int]) -> Code:
         kind = step.kind
         if kind == "factor":
             return self._factor(factors[step.index], step.atom)
+        if kind == "matmul" and ndims[1] == 1 and "transposed_matvec" in self.b.templates:
+            m = self._transposed(step.args[0], factors)
+            if m is not None:  # M.T @ v written as the backend prefers (v @ M for JAX)
+                return self.b.template("transposed_matvec").format(
+                    vec=paren(*a[1], MUL), mat=self.ref(m, UNARY)), MUL
         if kind in ("matmul", "mul"):
             op = "@" if kind == "matmul" else "*"
             return f"{paren(*a[0], MUL)} {op} {paren(*a[1], UNARY)}", MUL

@@ -7,52 +7,11 @@ in the inputs' dtype, so a CUDA float32 input gives CUDA float32 results.
 
 from __future__ import annotations
 
-from matcalc.numeric.codegen.backend import SIZE_HELPER, Backend
+from matcalc.numeric.codegen.backend import Backend
+from matcalc.numeric.codegen.inputs import input_helpers
 
-HELPERS: dict[str, str] = {
-    "_array": '''
-def _array(values, name, ndim):
-    """values[name] as a tensor with ndim axes; integers and booleans become float64."""
-    if name not in values:
-        raise ValueError(f"no value given for {name}")
-    a = values[name]
-    if not isinstance(a, torch.Tensor):
-        a = torch.as_tensor(a, dtype=torch.float64 if isinstance(a, (int, float)) else None)
-    if not (a.is_floating_point() or a.is_complex()):
-        a = a.to(torch.float64)
-    if a.ndim != ndim:
-        raise ValueError(f"{name} should have {ndim} axes but has shape {tuple(a.shape)}")
-    return a
-''',
-    "_size": SIZE_HELPER,
-    "_dtype": '''
-def _dtype(*arrays):
-    """The dtype and device the module computes with: those of the array inputs."""
-    shaped = [a for a in arrays if a.ndim] or list(arrays)
-    if not shaped:
-        return torch.float64, torch.device("cpu")
-    dtype = shaped[0].dtype
-    for a in shaped[1:]:
-        dtype = torch.promote_types(dtype, a.dtype)
-    return dtype, shaped[0].device
-''',
-    "_structure": '''
-def _structure(a, name, structure):
-    """a, refused (ValueError) if it breaks its declared structure."""
-    if not bool(torch.all(torch.isfinite(a))) or not a.numel():
-        return a
-    size = float(torch.max(torch.abs(a)))
-    asym = float(torch.max(torch.abs(a - a.T)))
-    if asym > 1e-8 * size:
-        raise ValueError(f"{name} is declared {structure} but its value is not symmetric "
-                         f"(largest |{name} - {name}'| is {asym:.3g}, largest entry "
-                         f"{size:.3g}); give a symmetric array, e.g. ({name} + {name}.T) / 2")
-    if structure == "spd" and int(torch.linalg.cholesky_ex((a + a.T) / 2).info) != 0:
-        raise ValueError(f"{name} is declared spd but its value is not positive "
-                         "definite (its Cholesky factorisation fails); give a "
-                         "symmetric matrix with positive eigenvalues")
-    return a
-''',
+# the kernels; the input helpers are in .inputs
+KERNELS: dict[str, str] = {
     "_sigmoid": "def _sigmoid(x):\n    return torch.sigmoid(x)\n",
     # logaddexp(0, x) is exact for every x (F.softplus switches to x above 20)
     "_softplus": "def _softplus(x):\n    return torch.logaddexp(torch.zeros_like(x), x)\n",
@@ -97,4 +56,5 @@ def torch_backend() -> Backend:
             "scalar": "torch.as_tensor({0}, dtype=_dt, device=_dev)", "copy": "{0}.clone()",
             "concat": "torch.cat([{ops}], dim={axis})", "return": "({ops})",
         },
-        helpers=HELPERS, embed=_embed, reserved=frozenset({"torch", "_dt", "_dev"}))
+        helpers={**input_helpers("torch", "torch"), **KERNELS}, embed=_embed,
+        reserved=frozenset({"torch", "_dt", "_dev"}))
