@@ -412,3 +412,22 @@ def test_generated_code_refuses_values_that_break_a_declared_structure(
         indefinite[name] = -values[name]
         with pytest.raises(ValueError, match="not positive definite"):
             module.value_and_derivatives(**indefinite)
+
+
+def test_hessian_block_names_stay_distinct_when_variable_names_contain_underscores(
+        tmp_path: Path) -> None:
+    """With variables w, b and w_b, d2f/dw db must not be called hess_w_b (w_b's own block)."""
+    f = mc.parse("sum(exp(w)) * b + b * sum(w_b^2) + sum(w * w_b) "
+                 "where w: vector(n), b: scalar, w_b: vector(n)")
+    source = mc.codegen(f, wrt=["w", "b", "w_b"], order=2)
+    assert "hess_w__b" in source and "hess_w_b," in source
+    module = load(source, tmp_path)
+    rng = np.random.default_rng(5)
+    values = {"w": rng.normal(size=3), "b": 0.7, "w_b": rng.normal(size=3)}
+    outputs = module.value_and_derivatives(**values)
+    names = ["w", "b", "w_b"]
+    blocks = [(i, i) for i in range(3)] + [(i, j) for i in range(3) for j in range(3) if i != j]
+    for (i, j), block in zip(blocks, outputs[4:], strict=True):
+        expected = mc.evaluate(mc.diff(mc.diff(f, names[i]), names[j]), values)
+        np.testing.assert_allclose(block, expected, rtol=1e-12, atol=1e-12)
+    assert mc.verify(f, "w_b").ok and mc.verify(mc.diff(f, "w"), "b").ok

@@ -19,9 +19,24 @@ def hessian_blocks(k: int) -> list[tuple[int, int]]:
     return diagonal + mixed
 
 
+def _separator(names: list[str]) -> str:
+    """``_``, or more underscores where variables such as ``w``, ``b``, ``w_b`` would give
+    two blocks one name (``hess_w_b`` for d2f/dw db and for the diagonal block of ``w_b``)."""
+    names = list(dict.fromkeys(names))  # a variable named twice is one block's name
+    sep = "_"
+    while True:
+        labels = [f"hess_{a}" for a in names]
+        labels += [f"hess_{a}{sep}{b}" for a in names for b in names if a != b]
+        if len(set(labels)) == len(labels):
+            return sep
+        sep += "_"
+
+
 def hessian_label(names: list[str], i: int, j: int) -> str:
     """The name of block (i, j): ``hess_w`` on the diagonal, ``hess_w_b`` off it."""
-    return f"hess_{names[i]}" if i == j else f"hess_{names[i]}_{names[j]}"
+    if i == j:
+        return f"hess_{names[i]}"
+    return f"hess_{names[i]}{_separator(names)}{names[j]}"
 
 
 def layout_note(names: list[str]) -> list[str]:
