@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 
 import matcalc as mc
@@ -126,15 +127,63 @@ WARNED = [
 ]
 
 
-def test_matrixcalculus_quadratic_form_with_star_is_not_read_silently() -> None:
-    # x'*A*x (matrixcalculus.org's * is the matrix product): with broadcasting the rows do
-    # not fit, so it is refused, and the message says to write @
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
-        with pytest.raises(mc.ShapeError) as info:
-            mc.parse("x'*A*x")
-    assert "matrix product write" in info.value.message and "@" in info.value.message
-    assert not [w for w in record if issubclass(w.category, mc.MatcalcWarning)]
+@pytest.mark.parametrize("text, message", [
+    # undeclared: x a vector (n,), A a matrix (m, n) as its capital says; x' broadcasts
+    # over the rows of A, then x does; the matrix product needs A square
+    ("x'*A*x", "x' * A * x is the elementwise product (as in NumPy; the vector applies to "
+     "each row or column): did you mean x' @ A @ x (with A square)?"),
+    ("x'*A*x where x: vector(n), A: matrix(n, n)", "x' * A * x is the elementwise product "
+     "(as in NumPy; the vector applies to each row or column): did you mean x' @ A @ x?"),
+])
+def test_matrixcalculus_quadratic_form_with_star_is_not_read_silently(text: str,
+                                                                      message: str) -> None:
+    # x'*A*x (matrixcalculus.org's * is the matrix product) parses as the language defines
+    # it, elementwise with broadcasting: (x'*A*x)_ij = x_j A_ij x_j, with a note to write @
+    with pytest.warns(mc.MatcalcWarning) as record:
+        f = mc.parse(text)
+    assert [str(w.message).splitlines()[0] for w in record] == [message]
+    shapes = {k: v.shape for k, v in f.variables().items()}
+    assert len(shapes["x"]) == 1 and shapes["A"][1] == shapes["x"][0]
+    assert f.shape == shapes["A"]
+    rng = np.random.default_rng(3)
+    m, n = 3, 4
+    values = {"x": rng.normal(size=n), "A": rng.normal(size=(n if "n, n" in text else m, n))}
+    np.testing.assert_allclose(mc.evaluate(f, values),
+                               values["A"] * values["x"][None, :] ** 2, rtol=1e-12)
+    assert mc.verify(f, "x").ok and mc.verify(f, "A").ok
+
+
+@pytest.mark.parametrize("text, message", [
+    # an undeclared lowercase name beside a matrix in * or / is a vector broadcast over
+    # its rows (the convention); that a scalar was meant is the doubtful part, so it is said
+    ("s * A", "s * A is elementwise, with broadcasting: s is a vector by the naming "
+     "convention (a lowercase name), broadcast over the rows of A; declare s: scalar if "
+     "it is a scalar."),
+    ("X / c", "X / c is elementwise, with broadcasting: c is a vector by the naming "
+     "convention (a lowercase name), broadcast over the rows of X; declare c: scalar if "
+     "it is a scalar."),
+    ("A*x", "A * x is the elementwise product (as in NumPy; the vector applies to each row "
+     "or column): did you mean A @ x? x is a vector by the naming convention (a lowercase "
+     "name), broadcast over the rows of A; declare x: scalar if it is a scalar."),
+])
+def test_lowercase_name_broadcast_over_a_matrix_is_reported(text: str, message: str) -> None:
+    with pytest.warns(mc.MatcalcWarning) as record:
+        f = mc.parse(text)
+    assert [str(w.message).splitlines()[0] for w in record] == [message]
+    shapes = {k: v.shape for k, v in f.variables().items()}
+    matrix, vector = sorted(shapes, key=lambda k: -len(shapes[k]))
+    assert shapes[vector] == (shapes[matrix][1],)  # the width of the matrix
+    assert f.shape == shapes[matrix]
+    rng = np.random.default_rng(4)
+    values = {matrix: rng.normal(size=(3, 4)), vector: rng.uniform(1, 2, size=4)}
+    op = np.divide if "/" in text else np.multiply
+    np.testing.assert_allclose(mc.evaluate(f, values),
+                               op(values[matrix], values[vector][None, :]), rtol=1e-12)
+    for name in shapes:
+        assert mc.verify(f, name).ok
+    with warnings.catch_warnings():  # declared a scalar, it is a scalar, and no note
+        warnings.simplefilter("error", mc.MatcalcWarning)
+        assert mc.parse(f"{text} where {vector}: scalar").variables()[vector].shape == ()
 
 
 @pytest.mark.parametrize("text, message", WARNED, ids=[t for t, _ in WARNED])
@@ -161,8 +210,10 @@ def test_star_between_matrix_and_vector_that_fit_at_is_warned_about() -> None:
 
 
 @pytest.mark.parametrize("text", ["x' @ A @ x", "inv(A) @ b", "X @ X", "A.T @ x", "x @ y'",
-                                  "outer(x, y)", "s * A", "tr(X @ X)", "inv(S) where S: spd(n)",
-                                  "norm(X@w - y)^2 + lam*norm(w)^2"])
+                                  "outer(x, y)", "s * A where s: scalar", "tr(X @ X)",
+                                  "inv(S) where S: spd(n)", "norm(X@w - y)^2 + lam*norm(w)^2",
+                                  "X @ W + b", "s * x", "tanh(2*x)", "2 * A",
+                                  "X * Y"])
 def test_plain_forms_are_not_warned_about(text: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", mc.MatcalcWarning)
