@@ -56,7 +56,7 @@ REFUSED = [
     ("A \\otimes B", mc.ParseError, 2, "\\otimes is LaTeX: here write kron(A, B)"),
     # NumPy methods and indexing
     ("x.dot(y)", mc.ParseError, 0,
-     "x.dot is a NumPy method; matcalc writes functions: dot(x, y) or x @ y"),
+     "x.dot is a NumPy method; matcalc writes functions: x @ y (or np.dot(x, y))"),
     ("A.transpose()", mc.ParseError, 0,
      "A.transpose is a NumPy method; matcalc writes functions: A' or A.T"),
     ("x.sum()", mc.ParseError, 0, "x.sum is a NumPy method; matcalc writes functions: sum(x)"),
@@ -67,6 +67,8 @@ REFUSED = [
     ("Tr(A @ B)", mc.ParseError, 0, "Tr is not a function here: write tr(A @ B)"),
     ("sigma(W @ x)", mc.ParseError, 0, "sigma is not a function here: write sigmoid(W @ x)"),
     ("ReLU(x)", mc.ParseError, 0, "ReLU is not a function here: write relu(x)"),
+    ("square(x)", mc.ParseError, 0, "square is not a function here: write x^2 (the "
+     "elementwise square; np.square(x) is read too)"),
     ("transpose(A)", mc.ParseError, 0, "transpose is not a function here: write A' or A.T"),
     ("transpose(A @ B)", mc.ParseError, 0,
      "transpose is not a function here: write (A @ B)' or (A @ B).T"),
@@ -121,6 +123,13 @@ WARNED = [
     ("tr(X^2)", "X^2 in tr(...) is the elementwise power: did you mean the matrix power X @ X?"),
     ("logdet(S^3) where S: spd(n)", "S^3 in logdet(...) is the elementwise power: did you mean "
      "the matrix power S @ S @ S?"),
+    # matrixcalculus.org's x'*y: y can only be a scalar for * to fit, which is said
+    ("x'*y", "x' * y is the row x' times y, which is read as a scalar, since a row and a "
+     "vector have no elementwise product: did you mean x' @ y (the inner product)? (declare "
+     "y: scalar to say it is one)"),
+    ("w'*x + b", "w' * x is the row w' times x, which is read as a scalar, since a row and a "
+     "vector have no elementwise product: did you mean w' @ x (the inner product)? (declare "
+     "x: scalar to say it is one)"),
     ("x @ y.T", "x @ y.T is the outer product here, a matrix, since y.T is a row (in NumPy a "
      "1-D y.T is the vector itself and this is the inner product): write dot(x, y) for the "
      "inner product, outer(...) to say the outer product"),
@@ -212,7 +221,7 @@ def test_star_between_matrix_and_vector_that_fit_at_is_warned_about() -> None:
 @pytest.mark.parametrize("text", ["x' @ A @ x", "inv(A) @ b", "X @ X", "A.T @ x", "x @ y'",
                                   "outer(x, y)", "s * A where s: scalar", "tr(X @ X)",
                                   "inv(S) where S: spd(n)", "norm(X@w - y)^2 + lam*norm(w)^2",
-                                  "X @ W + b", "s * x", "tanh(2*x)", "2 * A",
+                                  "X @ W + b", "s * x", "tanh(2*x)", "2 * A", "lam * w' @ w",
                                   "X * Y"])
 def test_plain_forms_are_not_warned_about(text: str) -> None:
     with warnings.catch_warnings():
@@ -309,6 +318,8 @@ SAME = [
     ("np.maximum(x, 0)", "relu(x)"),
     ("np.transpose(A) @ x", "A' @ x"),
     ("norm2(x)", "norm(x)"),
+    ("np.mean(np.square(X @ w - y))", "mean((X @ w - y)^2)"),
+    ("np.sum(np.logaddexp(0, -y * (X @ w)))", "sum(softplus(-y * (X @ w)))"),
     ("np.absolute(x)", "abs(x)"),
 ]
 
@@ -320,12 +331,34 @@ def test_numpy_spelling_is_the_plain_expression(numpy_text: str, plain: str) -> 
     assert "np." not in str(e) and "numpy" not in str(e)
 
 
-def test_pasted_numpy_loss_has_the_derivative_of_its_plain_spelling() -> None:
-    numpy_loss = "np.sum(np.log(1 + np.exp(-y * (X @ w)))) / n where X: matrix(n, d)"
-    plain_loss = "sum(log(1 + exp(-y * (X @ w)))) / n where X: matrix(n, d)"
-    g = mc.diff(mc.parse(numpy_loss), "w")
-    assert g is mc.diff(mc.parse(plain_loss), "w")
-    assert mc.verify(mc.parse(numpy_loss), "w").ok
+LOSSES = [  # (as NumPy code writes it, the plain spelling, the variables)
+    ("np.sum(np.log(1 + np.exp(-y * (X @ w)))) / n where X: matrix(n, d)",
+     "sum(log(1 + exp(-y * (X @ w)))) / n where X: matrix(n, d)", ["w"]),
+    ("np.sum(np.logaddexp(0, -y * (X @ w)))", "sum(softplus(-y * (X @ w)))", ["w"]),
+    ("np.linalg.norm(X @ w - y)**2 + lam * np.linalg.norm(w)**2",
+     "norm(X@w - y)^2 + lam*norm(w)^2", ["w", "lam"]),
+    ("np.mean(np.square(X @ W + b - Y))", "mean((X @ W + b - Y)^2)", ["W", "b"]),
+    ("0.5 * np.sum((np.tanh(X @ W + b) - Y)**2)", "0.5*sum((tanh(X @ W + b) - Y)^2)",
+     ["W", "b"]),
+    ("-np.sum(Y * np.log(softmax(X @ W + b, axis=1))) / n where X: matrix(n, d)",
+     "-sum(Y * log(softmax(X @ W + b, axis=1))) / n where X: matrix(n, d)", ["W", "b"]),
+    ("np.log(np.linalg.det(S)) - x.T @ np.linalg.inv(S) @ x where S: spd(n)",
+     "log(det(S)) - x' @ inv(S) @ x where S: spd(n)", ["S", "x"]),
+    ("np.sum(np.maximum(0, X @ W)) + np.linalg.norm(w, 1)", "sum(relu(X @ W)) + norm1(w)",
+     ["W", "w"]),
+]
+
+
+@pytest.mark.parametrize("numpy_loss, plain_loss, names", LOSSES, ids=[t for t, *_ in LOSSES])
+def test_pasted_numpy_loss_has_the_derivative_of_its_plain_spelling(
+        numpy_loss: str, plain_loss: str, names: list[str]) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mc.MatcalcWarning)  # read as meant: no note
+        f = mc.parse(numpy_loss)
+    assert f is mc.parse(plain_loss) and f.shape == ()
+    for name in names:
+        assert mc.diff(f, name) is mc.diff(mc.parse(plain_loss), name)
+        assert mc.verify(f, name).ok
 
 
 # ---------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ class _Inference:
         self.repaired_this_build = False
         self.undeclared = {v for v in self.scope.variables if v not in declared}
         self.forced_scalars: list[tuple[str, int]] = []  # lowercase names repair made scalar
+        self.repaired_scalars: set[str] = set()  # ... transposed elsewhere or not
         # where each name is transposed (x' of a scalar is a sign it was meant as a vector)
         self.transposed: dict[str, int] = {}
         # and which names are operands of @ (so are vectors, not scalars, whatever else)
@@ -90,7 +91,8 @@ class _Inference:
             conventional = frozenset(
                 v for v in self.flexible if self.ranks[v] == 1 and v[:1].islower()
                 and v not in self.transposed and v not in self.in_matmul)
-            self.builder.readings = readings = Readings(self.text, conventional)
+            self.builder.readings = readings = Readings(self.text, conventional,
+                                                        frozenset(self.repaired_scalars))
             try:
                 expr = self.builder.build(_concrete(unifier, shapes, names),
                                           _Resolver(placeholders, names))
@@ -150,6 +152,8 @@ class _Inference:
             transposed = self.transposed.get(name)
             if rank == 0 and name[:1].islower() and transposed is not None:
                 self.forced_scalars.append((name, transposed))
+            elif rank == 0 and name[:1].islower():
+                self.repaired_scalars.add(name)
         return bool(changes)
 
     def _tolerate(self, blame: Blame) -> bool:

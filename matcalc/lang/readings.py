@@ -96,8 +96,12 @@ def _lone_name(raw: Raw) -> str | None:
 class Readings:
     """The doubtful readings of one text, collected while its final build runs."""
 
-    def __init__(self, text: str, conventional: frozenset[str] = frozenset()):
+    def __init__(self, text: str, conventional: frozenset[str] = frozenset(),
+                 forced: frozenset[str] = frozenset()):
         self.text = text
+        # undeclared lowercase names that inference made scalars for the expression to fit
+        # (x'*y: a row and a vector have no elementwise product)
+        self.forced = forced
         # undeclared lowercase names that are vectors by the naming convention only (not
         # transposed, no operand of @): broadcast over a matrix in * or /, a scalar was
         # probably meant
@@ -169,6 +173,8 @@ class Readings:
                 meant = f"{meant} @ {rt}"
             else:
                 meant = f"{meant} {symbol} {rt}"
+            if n.kind == "mul" and _is_row(left) and left[1] != 1 and not right:
+                self._row_times_forced_scalar(n, operands[i + 1])
             if n.kind == "matmul":
                 self._outer_habit(n, left, right, operands[i + 1])
         if at:
@@ -192,6 +198,16 @@ class Readings:
                         f"broadcast over the rows of {written(self.text, matrix)}; declare "
                         f"{name}: scalar if it is a scalar.")
         return None
+
+    def _row_times_forced_scalar(self, n: Raw, operand: Raw) -> None:
+        """``x' * y`` (matrixcalculus.org's ``*``): ``y`` made a scalar for it to fit."""
+        name = _lone_name(operand)
+        if name in self.forced:
+            lt, rt = written(self.text, n.children[0]), written(self.text, operand)
+            self.note(n.pos, f"{lt} * {rt} is the row {lt} times {rt}, which is read as a "
+                             f"scalar, since a row and a vector have no elementwise product: "
+                             f"did you mean {lt} @ {rt} (the inner product)? (declare {name}: "
+                             f"scalar to say it is one)")
 
     def _outer_habit(self, n: Raw, left: Shape, right: Shape, operand: Raw) -> None:
         """``x @ y.T`` with vectors: the outer product here, the inner product in NumPy."""
