@@ -48,6 +48,8 @@ def test_coefficient_of_a_scalar_part_is_a_scalar(text: str, name: str, wrt: str
     ("s*A @ x + s*y where A: matrix(m, n), y: vector(m)", "s", 0),
     ("lam*norm(w)^2 + lam", "lam", 1),  # not only a coefficient
     ("a * b * norm(w)^2", "a", 1),      # beside another inferred name: no rule applies
+    ("x' * norm(y)", "x", 1),           # transposed: a vector, so a row times a scalar
+    ("x' * s where s: scalar", "x", 1),
 ])
 def test_other_names_keep_the_convention(text: str, name: str, rank: int) -> None:
     with warnings.catch_warnings():
