@@ -31,7 +31,7 @@ SQUARES = {"A": ("m", "m"), "B": ("p", "p"), "X": ("n", "n")}
     # does not contain, is written as tr(eye(m)) so that it reads back as a size
     ("logdet(kron(A, X))", "X", "tr(eye(m)) * inv(X).T"),
     ("sum(inv(kron(A, X)))", "A",  # inv(A ⊗ B) = inv(A) ⊗ inv(B)   (MC 511)
-     "-sum(inv(X)) * inv(A).T @ ones(m) @ (inv(A) @ ones(m)).T"),
+     "-sum(inv(X)) * outer(inv(A).T @ ones(m), inv(A) @ ones(m))"),
 ])
 def test_kronecker_identities(text: str, wrt: str, want: str) -> None:
     _check(text, wrt, SQUARES, want)
