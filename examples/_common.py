@@ -21,6 +21,7 @@ from matcalc.core.dims import format_shape
 from matcalc.core.expr import Expr
 from matcalc.printing.latex import latex_name, shape_latex
 from matcalc.printing.latex_breaks import equation_latex
+from matcalc.printing.text import dims_in_shapes
 
 __all__ = ["Check", "Derivative", "Example", "derive", "main", "mc"]
 
@@ -170,8 +171,9 @@ def format_example(ex: Example) -> str:
             p(f"  note       : {d.note}")
         if d.derivation is not None:
             p("  steps      :")
+            sizes = dims_in_shapes(d.derivation.f)  # n, not tr(eye(n)), where f names it
             for k, s in enumerate(d.derivation.steps, 1):
-                p(f"    {k}. {s}")
+                p(f"    {k}. {s.text(sizes)}")
             p(f"    = {d.derivation.result}")
             p("  steps in LaTeX:")
             for line in d.derivation.latex().splitlines():

@@ -26,8 +26,8 @@ def claim_check(title: str, f: mc.Expr, wrt: str, claims: list[str], expect: lis
     ok = [c.kind for c in report.claims] == expect
     for c in report.claims:
         if not c.ok:
-            with warnings.catch_warnings():  # matcalc's own printing (x @ y.T), read back
-                warnings.simplefilter("ignore", mc.MatcalcWarning)
+            with warnings.catch_warnings():  # matcalc's own printing reads back without a note
+                warnings.simplefilter("error", mc.MatcalcWarning)
                 ok = ok and mc.check(f, wrt, c.correction, layout=layout).ok
     also = f", layout={layout!r}" if layout != "denominator" else ""
     lines = [f"mc.check(f, {wrt!r}, {claims!r}{also})"]

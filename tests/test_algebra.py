@@ -35,7 +35,7 @@ SQUARES = {"A": ("m", "m"), "B": ("p", "p"), "X": ("n", "n")}
     ("det(kron(A, X))", "X", "det(A)^n * m * det(X)^m * inv(X).T"),
     ("det(kron(X, X))", "X", "2 * n * det(X)^(2 * n) * inv(X).T"),  # det(X)^(2n)
     ("sum(inv(kron(A, X)))", "A",  # inv(A ⊗ B) = inv(A) ⊗ inv(B)   (MC 511)
-     "-sum(inv(X)) * inv(A).T @ ones(m) @ (inv(A) @ ones(m)).T"),
+     "-sum(inv(X)) * outer(inv(A).T @ ones(m), inv(A) @ ones(m))"),
 ])
 def test_kronecker_identities(text: str, wrt: str, want: str) -> None:
     _check(text, wrt, SQUARES, want)

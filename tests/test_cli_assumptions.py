@@ -39,7 +39,7 @@ def test_diff_with_several_wrt_prints_every_derivative(capsys: Any) -> None:
     code, out, _ = run(capsys, "diff", "0.5*norm(y - A@x)^2", "--wrt", "x", "--wrt", "A")
     assert code == 0
     assert out.splitlines() == ["by x:", "A.T @ (A @ x - y)", "  shape: n",
-                                "by A:", "(A @ x - y) @ x.T", "  shape: m×n",
+                                "by A:", "outer(A @ x - y, x)", "  shape: m×n",
                                 "  where y: m, A: m×n, x: n"]
 
 

@@ -9,6 +9,7 @@ only, or beside arrays, keep the naming convention.
 from __future__ import annotations
 
 import time
+import warnings
 
 import pytest
 
@@ -40,13 +41,23 @@ def test_coefficient_of_a_scalar_part_is_a_scalar(text: str, name: str, wrt: str
 @pytest.mark.parametrize("text, name, rank", [
     ("tanh(2*x)", "x", 1),       # beside numbers only: the convention
     ("s * x", "s", 1),           # beside an array: the convention
-    ("s * A", "s", 0),           # forced by its use, as before
+    ("s * A", "s", 1),           # beside a matrix: a vector broadcast over its rows
     ("s * A", "A", 2),
+    ("X / c", "c", 1),
+    # forced by its use: s * y fits only with s a scalar (s * A alone would broadcast it)
+    ("s*A @ x + s*y where A: matrix(m, n), y: vector(m)", "s", 0),
     ("lam*norm(w)^2 + lam", "lam", 1),  # not only a coefficient
     ("a * b * norm(w)^2", "a", 1),      # beside another inferred name: no rule applies
+    ("x' * norm(y)", "x", 1),           # transposed: a vector, so a row times a scalar
+    ("x' * s where s: scalar", "x", 1),
 ])
 def test_other_names_keep_the_convention(text: str, name: str, rank: int) -> None:
-    assert len(shapes(text)[name]) == rank
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mc.MatcalcWarning)  # s * A: tested in test_habits
+        assert len(shapes(text)[name]) == rank
+        f = mc.parse(text)
+    for v in f.variables():
+        assert mc.verify(f, v).ok
 
 
 def test_declared_names_are_never_changed() -> None:

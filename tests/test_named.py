@@ -36,7 +36,7 @@ def _values(seed: int = 0) -> dict[str, Any]:
 
 def test_three_layer_gradient_names_its_shared_parts() -> None:
     g = mc.diff(mc.parse(NETWORK, shapes=SHAPES), "A1")
-    assert str(g) == ("(A2.T @ (A3.T @ (A3 @ t1 - y) * t1 * (1 - t1)) * (1 - t0^2)) @ x.T "
+    assert str(g) == ("outer(A2.T @ (A3.T @ (A3 @ t1 - y) * t1 * (1 - t1)) * (1 - t0^2), x) "
                       "where t0 = tanh(A1 @ x), t1 = sigmoid(A2 @ t0)")
     body = str(g).split(" where ")[0]
     assert "sigmoid" not in body and "tanh" not in body  # no repeated subexpression
@@ -49,7 +49,7 @@ def test_user_names_are_kept_in_results_and_steps() -> None:
     g = mc.diff(f, "A1")
     text = str(g)
     assert text.endswith(" where f1 = tanh(A1 @ x), f2 = sigmoid(A2 @ f1)")
-    assert text.startswith("(A2.T @ (A3.T @ (A3 @ f2 - y) * f2 * (1 - f2)) * (1 - f1^2))")
+    assert text.startswith("outer(A2.T @ (A3.T @ (A3 @ f2 - y) * f2 * (1 - f2)) * (1 - f1^2), x)")
     assert mc.parse(text, shapes=_shapes(g)) is g
     assert str(mc.hessian(mc.parse("sum(h) where h = tanh(A1 @ x)", shapes=SHAPES),
                           "x")).endswith("where h = tanh(A1 @ x)")

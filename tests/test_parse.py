@@ -320,11 +320,15 @@ def test_capital_letters_are_matrices_other_names_vectors() -> None:
 
 
 def test_uses_force_other_shapes() -> None:
-    assert shapes_of(mc.parse("s * A"))["s"] == ()
-    assert shapes_of(mc.parse("A * s"))["s"] == ()
+    with pytest.warns(mc.MatcalcWarning, match="declare s: scalar if it is a scalar"):
+        assert shapes_of(mc.parse("s * A"))["s"] == ("n",)  # broadcast over the rows of A
+    with pytest.warns(mc.MatcalcWarning, match="declare c: scalar if it is a scalar"):
+        assert shapes_of(mc.parse("X / c"))["c"] == ("n",)
+    assert shapes_of(mc.parse("s * A where s: scalar"))["s"] == ()
+    forced = mc.parse("s*A @ x + s*y where A: matrix(m, n), y: vector(m)")
+    assert shapes_of(forced)["s"] == ()  # s * y fits only with s a scalar
     assert shapes_of(mc.parse("x^p"))["p"] == ()
     assert shapes_of(mc.parse("x^p"))["x"] == ("n",)
-    assert shapes_of(mc.parse("X / c"))["c"] == ()
     assert shapes_of(mc.parse("softmax(A)"))["A"] == ("n",)
     s = shapes_of(mc.parse("exp(-y * (X@w))"))
     assert s["y"] == (s["X"][0],) and s["w"] == (s["X"][1],)

@@ -30,8 +30,10 @@ Operators, loosest first:
   2x, x'Ax are refused: write 2*x, x' @ A @ x.
 
 Names: a name starting with a capital letter is a matrix, any other a vector,
-unless its use says otherwise (s in s * A is a scalar; lam in
+unless its use says otherwise (an exponent is a scalar; lam in
 norm(X@w - y)^2 + lam*norm(w)^2 multiplies a scalar part only, so it is a scalar).
+s in s * A is a vector applied to every row of A (a note says so): declare
+s: scalar for the scalar multiple. Outer products print as outer(x, y).
 pi is the number; NumPy prefixes np., numpy., jnp., np.linalg. are accepted.
 
 Declaring shapes, after the expression or with --shape:

@@ -242,8 +242,6 @@ class ExprBuilder:
         shape = args[0].shape  # of the product so far
         for n, e in zip(spine, args[1:], strict=True):
             kind = "matmul" if n.kind == "matmul" else "mul"
-            if kind == "mul":
-                self._coefficient(n, shape, e.shape)
             if kind != run and len(factors) > 1:
                 factors = [_product(run, factors)]
             run = kind
@@ -262,39 +260,6 @@ class ExprBuilder:
             factors.append(c.div(c.const(1), e) if n.kind == "div" else e)
         return _product(run, factors)
 
-    def _coefficient(self, n: Raw, left: Shape, right: Shape) -> None:
-        """In ``s * A`` and ``X / c`` an undeclared name is a scalar, not a broadcast vector.
-
-        A vector broadcasts over the rows of a matrix in a product only when it is
-        declared (or is not a bare name): a bare undeclared name is blamed, so that
-        inference makes it the scalar the convention says it is.  In a sum
-        (``X @ W + b``) it stays a vector.
-        """
-        for index, raw, mine, other in ((1, n.children[1], right, left),
-                                        (0, n.children[0], left, right)):
-            name = self._lone_name(raw)
-            if name is not None and len(mine) == 1 and len(other) == 2 and other[0] != 1:
-                error = ShapeError(f"{name} multiplies a matrix elementwise: here it is "
-                                   "a scalar", suspects=((index, 0),))
-                error.at(self.text, n.pos)
-                raise Blame(error, n.children)
-
-    def _lone_name(self, raw: Raw) -> str | None:
-        """The undeclared name of ``raw`` if it is that name with numbers only (``2*s``)."""
-        names = set()
-        for r in walk(raw):
-            if r.kind == "name":
-                names.add(r.value)
-            elif r.kind not in ("number", "mul", "div", "neg", "add", "sub"):
-                return None
-        if len(names) != 1:
-            return None
-        (name,) = names
-        scope = self.scope
-        if name in scope.declared or name in scope.definitions or not scope.is_variable(name):
-            return None
-        return str(name)
-
     def _step_error(self, n: Raw, left: Expr, right: Expr) -> None:
         """Build the pair ``left <op> right`` of chain node ``n`` to raise its shape error."""
         try:
@@ -312,7 +277,25 @@ class ExprBuilder:
                          f"linear system write {lt} @ inv({rt})")
             else:
                 self._quote_written(e, n.children, [left, right])
+            if n.kind in ("mul", "div"):
+                # a lone name (s, 2*s) beside a factor it does not fit is a scalar: with
+                # one, * and / always type-check (s * A broadcasts s, s * A + s * y cannot)
+                lone = tuple((i, 0) for i, k in enumerate(n.children) if self._lone_name(k))
+                e.suspects = lone + tuple(s for s in e.suspects if s[0] not in dict(lone))
             raise Blame(e, n.children) from None
+
+    def _lone_name(self, raw: Raw) -> bool:
+        """Whether ``raw`` is one undeclared variable with numbers only (``s``, ``2*s``)."""
+        names = set()
+        for r in walk(raw):
+            if r.kind == "name":
+                names.add(r.value)
+            elif r.kind not in ("number", "mul", "div", "neg"):
+                return False
+        scope = self.scope
+        return len(names) == 1 and all(
+            v not in scope.declared and v not in scope.definitions and scope.is_variable(v)
+            for v in names)
 
     def _transpose_habit(self, r: Raw) -> None:
         """``x^T`` with ``T`` not declared: the transpose habit of the course notes."""

@@ -6,7 +6,7 @@ that is a scalar whatever the name's shape, possibly together with numbers.  By
 the naming convention alone they would be arrays, and a loss would silently
 become an array; so a name used only so is a scalar, whatever its first letter.
 A name beside numbers only (``x`` in ``tanh(2*x)``) or beside arrays (``s`` in
-``s * x``) keeps the convention.
+``s * x``) keeps the convention, and so does a transposed one (``x'`` in ``x' * norm(y)``).
 
 The test reads the shapes of one build (:attr:`ExprBuilder.node_shapes`): the
 other factors of a product do not contain the name, so their shapes do not
@@ -52,8 +52,11 @@ def coefficients(parsed: Parsed, node_shapes: dict[int, Shape], flexible: set[st
 
 
 def _scaled_name(r: Raw, flexible: set[str]) -> Raw | None:
-    """The name node if ``r`` is a flexible name, maybe negated, transposed or times numbers."""
-    while r.kind in ("neg", "transpose"):
+    """The name node if ``r`` is a flexible name, maybe negated or times numbers.
+
+    A transposed name is none: ``x'`` says ``x`` is a vector (``x' * norm(y)`` is a row).
+    """
+    while r.kind == "neg":
         r = r.children[0]
     if r.kind == "name":
         return r if r.value in flexible else None

@@ -27,7 +27,8 @@ NUMPY_RENAMES = {"trace": "tr", "absolute": "abs", "transpose": "transpose", "ma
                  "dot": "matmul", "solve": "solve", "maximum": "maximum", "pi": "pi",
                  "inf": "inf"}
 # calls accepted as their direct equivalent (rewritten by the parser into plain syntax)
-EQUIVALENT_CALLS = frozenset({"matmul", "solve", "maximum", "transpose", "norm2"})
+EQUIVALENT_CALLS = frozenset({"matmul", "solve", "maximum", "transpose", "norm2", "square",
+                              "logaddexp"})
 
 # other names for functions of the table, and what to write instead ({a}: the arguments
 # as written)
@@ -36,6 +37,8 @@ NAME_HINTS = {
     "Tr": "tr({a})",
     "sigma": "sigmoid({a})",
     "ReLU": "relu({a})",
+    "square": "{p}^2 (the elementwise square; np.square({a}) is read too)",
+    "logaddexp": "softplus(x) for logaddexp(0, x) (np.logaddexp(0, x) is read too)",
     "transpose": "{p}' or {p}.T",
     "inverse": "inv({a})",
     "determinant": "det({a})",
@@ -65,7 +68,7 @@ LATEX_HINTS = {
 
 # NumPy methods, written as calls of the function
 METHOD_HINTS = {
-    "dot": "dot({o}, y) or {o} @ y", "transpose": "{o}' or {o}.T", "sum": "sum({o})",
+    "dot": "{o} @ y (or np.dot({o}, y))", "transpose": "{o}' or {o}.T", "sum": "sum({o})",
     "mean": "mean({o})", "max": "max({o})", "min": "min({o})", "trace": "tr({o})",
     "reshape": "reshape({o}, m, n)", "flatten": "vec({o})", "ravel": "vec({o})",
     "T": "{o}' or {o}.T",

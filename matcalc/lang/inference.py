@@ -50,11 +50,19 @@ class _Inference:
         self.repaired_this_build = False
         self.undeclared = {v for v in self.scope.variables if v not in declared}
         self.forced_scalars: list[tuple[str, int]] = []  # lowercase names repair made scalar
+        self.repaired_scalars: set[str] = set()  # ... transposed elsewhere or not
         # where each name is transposed (x' of a scalar is a sign it was meant as a vector)
         self.transposed: dict[str, int] = {}
+        # and which names are operands of @ (so are vectors, not scalars, whatever else)
+        self.in_matmul: set[str] = set()
         for r in walk(parsed.expr):
             if r.kind == "transpose" and r.children[0].kind == "name":
                 self.transposed.setdefault(r.children[0].value, r.children[0].pos)
+            if r.kind == "matmul":
+                for k in r.children:
+                    k = k.children[0] if k.kind == "transpose" else k
+                    if k.kind == "name":
+                        self.in_matmul.add(k.value)
         for name in self.scope.variables:
             if name in declared:
                 self.ranks[name] = len(declared[name].shape)
@@ -80,7 +88,11 @@ class _Inference:
             if built is None or self._coefficients():  # repairs were made
                 continue
             names = self._name_dims(unifier, shapes)
-            self.builder.readings = readings = Readings(self.text)
+            conventional = frozenset(
+                v for v in self.flexible if self.ranks[v] == 1 and v[:1].islower()
+                and v not in self.transposed and v not in self.in_matmul)
+            self.builder.readings = readings = Readings(self.text, conventional,
+                                                        frozenset(self.repaired_scalars))
             try:
                 expr = self.builder.build(_concrete(unifier, shapes, names),
                                           _Resolver(placeholders, names))
@@ -140,6 +152,8 @@ class _Inference:
             transposed = self.transposed.get(name)
             if rank == 0 and name[:1].islower() and transposed is not None:
                 self.forced_scalars.append((name, transposed))
+            elif rank == 0 and name[:1].islower():
+                self.repaired_scalars.add(name)
         return bool(changes)
 
     def _tolerate(self, blame: Blame) -> bool:

@@ -282,6 +282,18 @@ def equivalent_call(call: Raw, text: str) -> Raw:
                              text, pos)
         other = kids[1] if kids[0] is zero[0] else kids[0]
         return Raw("call", [other], "relu", pos, call.span)
+    if name == "square":
+        need(1, "np.square(x), which is x^2")
+        return Raw("pow", [kids[0], Raw("number", [], "2", pos, (pos, pos))], None, pos,
+                   call.span)
+    if name == "logaddexp":
+        need(2, "np.logaddexp(0, x), which is softplus(x)")
+        zero = [k for k in kids if k.kind == "number" and float(k.value) == 0]
+        if not zero:
+            raise ParseError("np.logaddexp is read only as np.logaddexp(0, x), which is "
+                             "softplus(x)", text, pos)
+        other = kids[1] if kids[0] is zero[0] else kids[0]
+        return Raw("call", [other], "softplus", pos, call.span)
     return call
 
 

@@ -52,12 +52,13 @@ def elementwise_shape(what: str, operands: Sequence[Expr]) -> Shape:
     for i, e in enumerate(operands):
         if not e.shape or e is full:
             continue
-        if shapes_equal(full.shape, e.shape):
-            continue
         if _is_matrix(full.shape) and (e.ndim == 1 or is_row(e.shape)):
+            # before equality, as in fits: a row never makes an inferred matrix a row
             if dims_equal(e.shape[-1], full.shape[1]):
                 continue
             raise ShapeError(_mismatch(what, full, e), suspects=((i, 0),))
+        if shapes_equal(full.shape, e.shape):
+            continue
         low = i if e.ndim <= full.ndim else j
         raise ShapeError(f"cannot {what} {describe(full)} and {describe(e)}: shapes differ",
                          suspects=((low, 0),))
@@ -83,12 +84,14 @@ def fits(a: Shape, b: Shape) -> Shape | None:
     """The shape of an elementwise operation of shapes ``a`` and ``b``, or None."""
     if not a or not b:
         return a or b
-    if shapes_equal(a, b):
-        return a
+    # broadcasting first: a row with a matrix whose rows are still to be inferred
+    # broadcasts (x' * A makes A a matrix, as its capital says), not a row of equal shape
     for big, small in ((a, b), (b, a)):
         if _is_matrix(big) and (len(small) == 1 or is_row(small)) and dims_equal(
                 small[-1], big[1]):
             return big
+    if shapes_equal(a, b):
+        return a
     return None
 
 

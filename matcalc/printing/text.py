@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+from matcalc.core.dims import Shape
 from matcalc.core.expr import Expr, Number, postorder
 from matcalc.core.names import given_names
 from matcalc.ops.record import Op
@@ -207,7 +208,7 @@ class TextPrinter(Visitor[Piece]):
             all_scalar = all_scalar and (p.node is e or not p.node.shape)
         text = sign + " * ".join(texts)
         text += "".join(f" / {self.paren(d, MUL, strict=True)}" for d in denom)
-        if sign and numer[0].node is not e and _leads_with_sum(numer[0].node):
+        if sign and numer[0].node is not e and self._leads_with_sum(numer[0].node):
             # -(a + b) @ x would negate the sum alone, and read back as (-a - b) @ x
             return f"-({text[1:]})", UNARY
         if len(numer) == 1 and not denom:
@@ -215,6 +216,19 @@ class TextPrinter(Visitor[Piece]):
         else:
             prec = MUL
         return text, prec
+
+    def _leads_with_sum(self, e: Expr) -> bool:
+        """Whether the text of product ``e`` starts with a parenthesised sum."""
+        while e.op == "matmul":
+            if self._outer(e.args[0].shape, e.args[1]):
+                return False  # outer(a + b, y): the sum is an argument
+            e = e.args[0]
+        return e.op == "add"
+
+    def _outer(self, column: Shape, a: Expr) -> bool:
+        """Whether factor ``a``, after a product of shape ``column``, is printed in outer()."""
+        return (len(column) == 1 and a.op == "transpose" and a.args[0].ndim == 1
+                and id(a) not in self.named_nodes)
 
     def _print_pow(self, e: Expr, args: list[Piece]) -> Piece:
         base, exponent = args
@@ -238,10 +252,24 @@ class TextPrinter(Visitor[Piece]):
         return self._power(e, self.piece(base), Piece(text, prec, e.args[1]))
 
     def _print_matmul(self, e: Expr, args: list[Piece]) -> Piece:
-        # a leading elementwise product gets parentheses too: (a * b) @ x.T reads better
-        texts = [self.paren(args[0], MUL, strict=e.args[0].op == "mul")]
-        texts += [self.paren(p, MUL, strict=True) for p in args[1:]]
-        return Piece(" @ ".join(texts), MUL, e)
+        """A chain of products; a column times a transposed vector is ``outer(x, y)``.
+
+        ``x @ y.T`` reads back as the outer product, but NumPy's 1-D ``y.T`` is ``y``
+        itself, so the parser warns about it: a result pasted back must not.  The
+        column is the product so far (``outer(A @ x, y) @ B``).
+        """
+        # a leading elementwise product gets parentheses too: (a * b) @ B reads better
+        text = self.paren(args[0], MUL, strict=e.args[0].op == "mul")
+        shape = e.args[0].shape  # of the product so far
+        alone = True  # the product so far is the first factor only
+        for a, p in zip(e.args[1:], args[1:], strict=True):
+            if self._outer(shape, a):
+                column = args[0].text if alone else text
+                text = f"outer({column}, {self.piece(a.args[0]).text})"
+            else:
+                text = f"{text} @ {self.paren(p, MUL, strict=True)}"
+            shape, alone = _product_shape(shape, a.shape), False
+        return Piece(text, MUL, e)
 
     def _print_transpose(self, e: Expr, args: list[Piece]) -> Piece:
         return Piece(f"{self.paren(args[0], POSTFIX)}.T", POSTFIX, e)
@@ -327,14 +355,17 @@ def _number(v: Number) -> tuple[str, int]:
     return format_number(v), UNARY if v < 0 else ATOM
 
 
+def _product_shape(a: Shape, b: Shape) -> Shape:
+    """The shape of ``a @ b`` for the factors of a chain (columns, rows and matrices)."""
+    if len(a) == 1 and len(b) == 2 and b[0] == 1:
+        return (a[0], b[1])  # column times row
+    if len(a) == 1:
+        return () if len(b) == 1 else (b[1],)
+    if len(b) == 1:
+        return () if a[0] == 1 else (a[0],)  # row times column: a scalar
+    return (a[0], b[1])
+
+
 def _is_reciprocal(e: Expr) -> bool:
     """A power with a negative constant exponent, printed ``1 / x^q``."""
     return e.op == "pow" and e.args[1].op == "const" and e.args[1].attrs[0] < 0
-
-
-def _leads_with_sum(e: Expr) -> bool:
-    """Whether the text of product ``e`` starts with a parenthesised sum."""
-    while e.op == "matmul":
-        e = e.args[0]
-    return e.op == "add"
-
