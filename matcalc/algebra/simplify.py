@@ -32,7 +32,7 @@ def simplify(e: Expr) -> Expr:
     """Simplify elementwise fractions with SymPy; factor matrix factors out of sums;
     apply the textbook identities of :mod:`matcalc.algebra.identities`."""
     tops = _elementwise_tops(e)
-    budget = Budget()  # SymPy's time for this whole expression (sympy_bridge's limits)
+    budget = Budget()  # SymPy's work for this whole expression (sympy_bridge's limits)
 
     def visit(node: Expr, args: tuple[Expr, ...]) -> Expr:
         new = node if args == node.args else remake(node, args)
