@@ -302,9 +302,9 @@ def _nested_einsum() -> mc.Expr:
 
 
 def test_latex_indices_beyond_the_alphabet_are_subscripted(katex_prefix):
-    from katex import katex_failures
-
     from matcalc.core.einsum_spec import LETTERS
+
+    from katex import katex_failures
 
     e = _nested_einsum()
     summed = ",".join(LETTERS) + r",i_{1},i_{2}"
