@@ -508,3 +508,20 @@ def test_the_interpreter_follows_matcalc_rows_and_vectors():
     assert float(Interpreter("x' @ x", sizes).value(values)) == 14.0
     assert np.asarray(Interpreter("x @ x'", sizes).value(values)).shape == (4, 4)
     assert np.allclose(Interpreter("vec(A')", sizes).value(values), np.ones(12))
+
+
+# ----------------------------------------------------------------------------------------
+# a tensor sum distributed term by term keeps every other factor of the product
+
+
+@pytest.mark.parametrize("text, shapes, wrt", [
+    ("(4 - norm1(P)) * norm(ones(n))", {"P": "spd(m)"}, "P"),  # a zero factor: sign' = 0
+    ("norminf(u @ u')", {"u": ("m",)}, "u"),
+    ('einsum("ijk->", (einsum("ij,k->ijk", A, u) + a) * b)', {"A": ("m", "n"), "u": ("p",),
+                                                            "a": (), "b": ()}, "a"),
+])
+def test_second_derivatives_through_tensor_sums(text, shapes, wrt):
+    f = mc.parse(text, shapes=shapes)
+    assert mc.verify(f, wrt, order=2).ok
+    h = mc.hessian(f, wrt)
+    assert mc.parse(str(h), shapes=shapes) is h

@@ -66,13 +66,18 @@ def build_einsum(spec: str, operands: Sequence[Expr]) -> Expr:
 # the normaliser
 
 
+_FRESH = count()
+
+
 class Product:
     def __init__(self, out: tuple[str, ...]):
         self.out = list(out)
         self.operands: list[Operand] = []
         self.scalars: list[Expr] = []
         self.sizes: dict[str, Dim] = {}
-        self.fresh = (f"_{i}" for i in count())
+        # labels for unit axes and inlined einsums, unique across products: a sum split
+        # term by term (_split_sum) hands this product's labels to new ones
+        self.fresh = map("_{}".format, _FRESH)
         self.zero = False
 
     def add(self, e: Expr, labels: Sequence[Label]) -> None:
@@ -260,6 +265,8 @@ def contract(out: Sequence[Label], shape: Shape, *operands: tuple[Expr, Sequence
     p = Product(out_labels)
     for e, labels in operands:
         p.add(e, labels)
+    if p.zero:
+        return c.zeros(tuple(shape))
     split = _split_sum(p, out, shape)
     if split is not None:
         return split
@@ -267,8 +274,6 @@ def contract(out: Sequence[Label], shape: Shape, *operands: tuple[Expr, Sequence
         if lab is not None:
             p.sizes.setdefault(lab, d)
     core_shape = tuple(d for lab, d in zip(out, shape, strict=True) if lab is not None)
-    if p.zero:
-        return c.zeros(tuple(shape))
     p.eliminate_deltas()
     p.drop_ones()
     p.merge()
