@@ -19,7 +19,7 @@ import pytest
 import sympy
 
 import matcalc as mc
-from matcalc.algebra.sympy_bridge import MAX_TERMS, expanded_terms
+from matcalc.algebra.sympy_bridge import MAX_TERMS, MAX_WORK, Budget, expanded_terms
 from matcalc.check.fuzz import from_text
 from matcalc.check.fuzz.jax_oracle import Interpreter, jax_check
 from matcalc.check.sampling import size_assignments
@@ -36,7 +36,7 @@ def nested_fraction(depth: int) -> str:
 
 
 # ----------------------------------------------------------------------------------------
-# SymPy: bounded input, a time budget, the unsimplified form beyond
+# SymPy: bounded input, a work budget (counted, not timed), the unsimplified form beyond
 
 
 @pytest.mark.parametrize("text", [nested_fraction(5), nested_fraction(6), nested_fraction(9),
@@ -60,6 +60,102 @@ def test_expanded_terms_bounds_the_expansion_without_expanding():
     for e in [(1 + x) ** 3, (x + y + 1) * (x - y), (1 + x + y) ** 2 * (2 + x) + x ** 5]:
         assert expanded_terms(e) >= len(sympy.Add.make_args(sympy.expand(e)))
     assert expanded_terms((1 + x + y) ** 200) == 10 * MAX_TERMS  # capped, instantly
+
+
+def _many_parts(k: int) -> tuple[str, dict[str, tuple[str, str]]]:
+    """k nested fractions of k different matrix products: k parts for SymPy."""
+    terms = []
+    for i in range(k):
+        inner = f"(A{i} @ x)"
+        for _ in range(4):
+            inner = f"(A{i} @ x)/({i + 1} + {inner})"
+        terms.append(f"sum({inner})")
+    return " + ".join(terms), {f"A{i}": ("n", "n") for i in range(k)}
+
+
+class _Recorded(Budget):
+    made: list[Budget] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        _Recorded.made.append(self)
+
+
+@pytest.fixture
+def budgets(monkeypatch):
+    """The Budget of every simplification run by the test, in order."""
+    from matcalc.algebra import simplify
+
+    _Recorded.made = []
+    monkeypatch.setattr(simplify, "Budget", _Recorded)
+    return _Recorded.made
+
+
+class _SlowClock:
+    """time.monotonic of a slow machine: each look at the clock finds a second gone by
+    (here a look comes every 0.05-0.1 s of SymPy work)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+DEEP_GRADIENT = "(1 + 8 * x + 14 * x^4 + 23 * x^2 + 28 * x^3) / (1 + x^3 + 5 * x + 6 * x^2)^2"
+
+
+def test_the_deep_gradient_is_right_and_simplified():
+    x = sympy.Symbol("x")
+    f = x
+    for _ in range(5):
+        f = x / (1 + f)
+    want = sympy.sympify(DEEP_GRADIENT.replace("^", "**"), locals={"x": x})
+    assert sympy.simplify(sympy.diff(f, x) - want) == 0  # the expected form, by SymPy
+
+
+def test_the_simplified_form_does_not_depend_on_the_machine(budgets, monkeypatch):
+    # the issue's deep case; a deeper one, too big for SymPy (MAX_OPS); a gradient with
+    # more parts than the work bound allows
+    texts = [(nested_fraction(5), {}), (nested_fraction(9), {}), _many_parts(20)]
+    fast = [str(mc.gradient(mc.parse(t, shapes=sh), "x")) for t, sh in texts]
+    assert fast[0] == DEEP_GRADIENT
+    # sizes and counts stop them, never the clock
+    assert [b.stopped_by for b in budgets] == ["", "", "work"]
+    assert budgets[1].work == MAX_WORK  # refused by its size before any SymPy work
+    from matcalc.algebra import sympy_bridge
+
+    monkeypatch.setattr(sympy_bridge, "time", _SlowClock())
+    budgets.clear()
+    slow = [str(mc.gradient(mc.parse(t, shapes=sh), "x")) for t, sh in texts]
+    assert slow == fast and [b.stopped_by for b in budgets] == ["", "", "work"]
+
+
+def test_the_work_bound_keeps_the_parts_beyond_it_as_they_are(budgets, monkeypatch):
+    from matcalc.algebra import sympy_bridge
+
+    text, shapes = _many_parts(20)
+    f = mc.parse(text, shapes=shapes)
+    bounded = mc.gradient(f, "x")
+    assert MAX_WORK - budgets[0].work > MAX_WORK and budgets[0].stopped_by == "work"
+    monkeypatch.setattr(sympy_bridge, "MAX_WORK", 100 * MAX_WORK)
+    unbounded = mc.gradient(f, "x")
+    assert budgets[1].stopped_by == ""
+    assert len(str(unbounded)) < len(str(bounded))  # the bound left parts unsimplified
+    assert mc.verify(f, "x", derivative=bounded).ok and mc.verify(f, "x", derivative=unbounded).ok
+
+
+@pytest.mark.parametrize("seed", ["0", "1"])
+def test_the_deep_gradient_prints_the_same_in_every_process(seed):
+    code = ("import matcalc as mc; print(mc.gradient(mc.parse(" + repr(nested_fraction(5)) +
+            "), 'x'))")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED=seed)
+    t0 = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=120, check=True).stdout.strip()
+    assert time.monotonic() - t0 < 60
+    assert out == DEEP_GRADIENT
 
 
 # ----------------------------------------------------------------------------------------
@@ -191,6 +287,38 @@ def test_derivatives_up_to_the_limit_work():
     for _ in range(20):
         e = mc.diff(e, "x")
     assert e.ndim == 20
+
+
+def _nested_einsum() -> mc.Expr:
+    """A contraction over all 52 letters with an inlined one that sums two more.
+
+    The constructors inline nested einsums, so the node is made directly: the LaTeX
+    printer inlines an einsum operand and must find indices beyond the alphabet.
+    """
+    from matcalc.core.einsum_spec import LETTERS
+    from matcalc.core.expr import make
+
+    x, A = mc.parse("x where x: vector(n)"), mc.parse("A where A: matrix(n, n)")
+    inner = make("einsum", (A, A, x), ("ij,jk,k->i",), ("n",))
+    return make("einsum", (inner,) + (x,) * 51, (",".join(LETTERS) + "->",), ())
+
+
+def test_latex_indices_beyond_the_alphabet_are_subscripted(katex_prefix):
+    from matcalc.core.einsum_spec import LETTERS
+
+    from katex import katex_failures
+
+    e = _nested_einsum()
+    summed = ",".join(LETTERS) + r",i_{1},i_{2}"
+    factors = r"A_{i,i_{1}} A_{i_{1},i_{2}} x_{i_{2}} " + " ".join(f"x_{{{ch}}}"
+                                                                   for ch in LETTERS[1:])
+    assert e.latex() == rf"\sum_{{{summed}}} {factors}"
+    deep = mc.parse("sum(sin(A @ x))")  # the 27th derivative, the highest: 28 indices
+    for _ in range(27):
+        deep = mc.diff(deep, "x")
+    outer = mc.parse(f'einsum("{",".join(LETTERS)}->{LETTERS}", ' + ", ".join(["x"] * 52) + ")")
+    assert outer.ndim == 52 and outer.latex().endswith(rf"\right]_{{{LETTERS}}}")
+    assert not katex_failures(katex_prefix, [e.latex(), deep.latex(), outer.latex()])
 
 
 # ----------------------------------------------------------------------------------------
@@ -382,3 +510,20 @@ def test_the_interpreter_follows_matcalc_rows_and_vectors():
     assert float(Interpreter("x' @ x", sizes).value(values)) == 14.0
     assert np.asarray(Interpreter("x @ x'", sizes).value(values)).shape == (4, 4)
     assert np.allclose(Interpreter("vec(A')", sizes).value(values), np.ones(12))
+
+
+# ----------------------------------------------------------------------------------------
+# a tensor sum distributed term by term keeps every other factor of the product
+
+
+@pytest.mark.parametrize("text, shapes, wrt", [
+    ("(4 - norm1(P)) * norm(ones(n))", {"P": "spd(m)"}, "P"),  # a zero factor: sign' = 0
+    ("norminf(u @ u')", {"u": ("m",)}, "u"),
+    ('einsum("ijk->", (einsum("ij,k->ijk", A, u) + a) * b)', {"A": ("m", "n"), "u": ("p",),
+                                                            "a": (), "b": ()}, "a"),
+])
+def test_second_derivatives_through_tensor_sums(text, shapes, wrt):
+    f = mc.parse(text, shapes=shapes)
+    assert mc.verify(f, wrt, order=2).ok
+    h = mc.hessian(f, wrt)
+    assert mc.parse(str(h), shapes=shapes) is h

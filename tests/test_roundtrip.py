@@ -95,3 +95,74 @@ def test_every_shape_can_be_drawn(shape: Any) -> None:
         assert np.shape(got) == tuple(d if isinstance(d, int) else SIZES[d] for d in shape)
 
     check()
+
+
+# ----------------------------------------------------------------------------------------
+# the fuzzer's expressions and their derivatives (SPEC section 3: parse(str(e)) is e)
+#
+# Every printed expression and derivative must re-parse to the very same node with the
+# shapes of the original; no case was found where the canonical forms differ
+# legitimately, so identity is asserted throughout (equal value would follow from it).
+
+
+def _printed_back(e: mc.Expr, shapes: dict[str, Any]) -> str:
+    """'' when ``e`` prints so that it parses back to itself, else what went wrong."""
+    text = str(e)
+    try:
+        back = mc.parse(text, shapes=shapes)
+    except mc.MatcalcError as ex:
+        return f"{text!r} does not parse: {ex}"
+    return "" if back is e else f"{text!r} parses back as {str(back)!r}"
+
+
+@pytest.mark.parametrize("chunk", range(4))
+def test_fuzzer_expressions_and_derivatives_print_back_to_themselves(chunk: int) -> None:
+    import warnings
+
+    from matcalc.check.fuzz import sample, shapes_of
+
+    failures = []
+    for index in range(100 * chunk, 100 * (chunk + 1)):  # 400 expressions in all
+        s = sample(17, index, corners=True)  # with the corners of check/fuzz/einsums.py
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", mc.MatcalcWarning)  # doubtful readings noted
+            f = mc.parse(s.text(), shapes=s.shapes())
+            shapes = shapes_of(f)
+            todo = [f]
+            for name in f.variables():
+                d = mc.diff(f, name)
+                todo.append(d)
+                if not f.shape and index % 4 == 0:
+                    todo.append(mc.diff(d, name))
+            failures += [f"{s.describe()}: {problem}" for e in todo
+                         if (problem := _printed_back(e, shapes))]
+    assert not failures, "\n".join(failures[:10])
+
+
+ROUND_TRIPS = [  # (text, shapes, what the value is by hand, with every size 2, a = 3, b = 5)
+    # an order-3 sum reached through a scalar factor: sum of m^3 entries (a - 1) / b
+    ('einsum("ijk->", (a - ones(m, m, m)) / b)', {"a": (), "b": ()}, 8 * 2 / 5),
+    # sum of n^2 p entries (1 + a)^(2a), its derivative by a is checked by verify below
+    ('einsum("ijk->", ((ones(n, p, n) + a)^2)^a)', {"a": ()}, 8 * 4.0 ** 6),
+    # sizes: a product of dimensions is the product of the sizes
+    ("sum(B) * tr(eye(m*n))", {"B": ("m", "n")}, 4 * 4),
+    ("sum(B) / tr(eye(m*n))", {"B": ("m", "n")}, 4 / 4),
+    ("tr(eye(m))^3 * sum(x)", {"x": ("m",)}, 8 * 2),
+    ("sum(c * ones(p*p, m*p) + 2) * sum(B)", {"c": (), "B": ("m", "p")}, (3 + 2) * 16 * 4),
+]
+
+
+@pytest.mark.parametrize("text, shapes, value", ROUND_TRIPS)
+def test_corner_cases_print_back_with_their_value(text: str, shapes: dict[str, Any],
+                                                  value: float) -> None:
+    f = mc.parse(text, shapes=shapes)
+    names = [n for n in f.variables() if not f.variables()[n].shape]
+    inputs: dict[str, Any] = {"a": 3.0, "b": 5.0, "c": 3.0, "m": 2, "n": 2, "p": 2,
+                              "B": np.ones((2, 2)), "x": np.ones(2)}
+    assert float(mc.evaluate(f, {k: v for k, v in inputs.items()
+                                 if k in f.variables() or k in "mnp"})) == pytest.approx(value)
+    assert not _printed_back(f, shapes)
+    for name in names:
+        d = mc.diff(f, name)
+        assert not _printed_back(d, shapes), name
+        assert mc.verify(f, name).ok

@@ -66,13 +66,18 @@ def build_einsum(spec: str, operands: Sequence[Expr]) -> Expr:
 # the normaliser
 
 
+_FRESH = count()
+
+
 class Product:
     def __init__(self, out: tuple[str, ...]):
         self.out = list(out)
         self.operands: list[Operand] = []
         self.scalars: list[Expr] = []
         self.sizes: dict[str, Dim] = {}
-        self.fresh = (f"_{i}" for i in count())
+        # labels for unit axes and inlined einsums, unique across products: a sum split
+        # term by term (_split_sum) hands this product's labels to new ones
+        self.fresh = map("_{}".format, _FRESH)
         self.zero = False
 
     def add(self, e: Expr, labels: Sequence[Label]) -> None:
@@ -265,25 +270,20 @@ def contract(out: Sequence[Label], shape: Shape, *operands: tuple[Expr, Sequence
     ``shape`` is the shape of the result (one entry per label of ``out``).
     Returns the simplest expression for it: matrix notation where possible.
     """
-    for k, (e, labels) in enumerate(operands):  # tensors in sums: contract term by term
-        if e.op == "add" and e.ndim >= 3:
-            rest = operands[:k] + operands[k + 1:]
-            # a scalar term broadcasts over the whole operand: it is t * ones(shape)
-            return c.add(*(contract(out, shape, *rest[:k],
-                                    (t if t.shape else c.mul(t, c.ones(e.shape)), labels),
-                                    *rest[k:])
-                           for t in e.args))
     unit_axes = [i for i, lab in enumerate(out) if lab is None]
     out_labels = tuple(lab for lab in out if lab is not None)
     p = Product(out_labels)
     for e, labels in operands:
         p.add(e, labels)
+    if p.zero:
+        return c.zeros(tuple(shape))
+    split = _split_sum(p, out, shape)
+    if split is not None:
+        return split
     for lab, d in zip(out, shape, strict=True):
         if lab is not None:
             p.sizes.setdefault(lab, d)
     core_shape = tuple(d for lab, d in zip(out, shape, strict=True) if lab is not None)
-    if p.zero:
-        return c.zeros(tuple(shape))
     p.eliminate_deltas()
     p.drop_ones()
     p.merge()
@@ -295,6 +295,28 @@ def contract(out: Sequence[Label], shape: Shape, *operands: tuple[Expr, Sequence
     if unit_axes:
         result = _restore_unit_axes(result, out, shape)
     return result
+
+
+def _split_sum(p: Product, out: Sequence[Label], shape: Shape) -> Expr | None:
+    """A tensor sum among the unpacked operands, contracted term by term.
+
+    Matrices in sums translate as they are (``(A + B) @ x``); a sum of order 3 or
+    more has no matrix form, so the product is distributed over it.  Looked for
+    after unpacking, so that a sum reached through a scalar factor
+    (``(T + a) / b``) or an inlined einsum is distributed exactly as one written
+    bare is: the printed form re-parses to the same expression.
+    """
+    for k, (e, labels) in enumerate(p.operands):
+        if e.op == "add" and e.ndim >= 3:
+            rest: list[tuple[Expr, Sequence[Label]]] = [(x, tuple(labs))
+                                                        for x, labs in p.operands]
+            scalars = [(s, ()) for s in p.scalars]
+            # a scalar term broadcasts over the whole operand: it is t * ones(shape)
+            return c.add(*(contract(out, shape, *rest[:k],
+                                    (t if t.shape else c.mul(t, c.ones(e.shape)), labels),
+                                    *rest[k + 1:], *scalars)
+                           for t in e.args))
+    return None
 
 
 def _scalar(p: Product) -> Expr:

@@ -32,7 +32,7 @@ def simplify(e: Expr) -> Expr:
     """Simplify elementwise fractions with SymPy; factor matrix factors out of sums;
     apply the textbook identities of :mod:`matcalc.algebra.identities`."""
     tops = _elementwise_tops(e)
-    budget = Budget()  # SymPy's time for this whole expression (sympy_bridge's limits)
+    budget = Budget()  # SymPy's work for this whole expression (sympy_bridge's limits)
     # elementwise products commute: u * v and v * u are one node, in the order first met
     # (operands are visited first, so factors are compared once they are canonical too),
     # so exp(u * v) - exp(v * u) is zero and no printed result changes order

@@ -15,10 +15,12 @@ exponential time (``cancel`` expands products of sums), so what is handed to
 it is bounded: at most :data:`MAX_ATOMS` opaque parts and :data:`MAX_OPS`
 operations, brought over one common denominator (``together``, cheap) and
 cancelled only when the expanded numerator and denominator would have at most
-:data:`MAX_TERMS` terms; and one simplification (one ``diff``) spends at most
-:data:`SECONDS` in SymPy in all (a :class:`Budget`), so many small fractions
-cannot add up to minutes.  Beyond these limits the expression stays as it is:
-unsimplified, and still correct.
+:data:`MAX_TERMS` terms; and one simplification (one ``diff``) does at most
+:data:`MAX_WORK` units of SymPy work in all (a :class:`Budget`), so many small
+fractions cannot add up to minutes.  Every bound is a count, never a time, so
+the simplified form is the same on every machine; a clock
+(:data:`SAFETY_SECONDS`) is only a safety net.  Beyond these limits the
+expression stays as it is: unsimplified, and still correct.
 """
 
 from __future__ import annotations
@@ -40,17 +42,47 @@ ELEMENTWISE_OPS = ("add", "mul", "pow", "const", "fn")
 MAX_ATOMS = 12  # opaque parts (matrix products, variables) of one elementwise expression
 MAX_OPS = 400  # SymPy operations (count_ops) of the expression handed to SymPy
 MAX_TERMS = 400  # terms of the expanded numerator or denominator cancel would build
-SECONDS = 2.0  # SymPy time of one simplification, all its elementwise parts together
+# SymPy work of one simplification, all its elementwise parts together (see Budget),
+# the same on every machine: measured at 450-1000 units a second on one shared core of
+# the development machine, so about 2-5 s
+MAX_WORK = 2000
+PART_COST = 20  # units charged for each part handed to SymPy, whatever its size
+# a safety net only, never expected to be reached: the work bound stops long before on
+# any machine up to ten times slower (the clock is machine-dependent, so a result it
+# cut short could differ between machines; the work bound cannot)
+SAFETY_SECONDS = 60.0
 
 
 class Budget:
-    """The SymPy time left to one simplification; spent, SymPy is not called again."""
+    """The SymPy work left to one simplification; spent, SymPy is not called again.
 
-    def __init__(self, seconds: float = SECONDS):
-        self.deadline = time.monotonic() + seconds
+    Work is counted in units that do not depend on the machine: an elementwise part
+    handed to SymPy costs :data:`PART_COST` plus its operations (``count_ops``), and
+    cancelling it the terms of its expanded numerator and denominator
+    (:func:`expanded_terms`), the sizes SymPy's polynomial algebra grows with.
+    Parts are charged in the simplifier's (deterministic) order, so which parts are
+    simplified, and the printed result, are the same on every machine; a part whose
+    charge goes beyond the budget, and every part after it, is kept as it is.
+    ``stopped_by`` says what stopped it (``"work"``, ``"clock"``; ``""`` while
+    there is work left).
+    """
+
+    def __init__(self, work: int | None = None, seconds: float | None = None):
+        self.work = MAX_WORK if work is None else work
+        self.deadline = time.monotonic() + (SAFETY_SECONDS if seconds is None else seconds)
+        self.stopped_by = ""
 
     def left(self) -> bool:
-        return time.monotonic() < self.deadline
+        if self.work < 0:
+            self.stopped_by = "work"
+        elif not self.stopped_by and time.monotonic() >= self.deadline:
+            self.stopped_by = "clock"
+        return not self.stopped_by
+
+    def spend(self, units: int) -> bool:
+        """Charge ``units``; whether the work they pay for may still be done."""
+        self.work -= units
+        return self.left()
 
 
 def _sympy_heads() -> dict[str, Any]:
@@ -183,10 +215,10 @@ def simplify_elementwise(root: Expr, budget: Budget | None = None) -> Expr:
     if len(t.atoms) > MAX_ATOMS:
         return root
     best_ops = sympy.count_ops(s)
-    if best_ops > MAX_OPS:
+    if best_ops > MAX_OPS or (budget is not None and not budget.spend(PART_COST + best_ops)):
         return root
     best = root
-    for candidate in _candidates(s):
+    for candidate in _candidates(s, budget):
         ops = sympy.count_ops(candidate)
         if ops < best_ops:
             try:
@@ -198,7 +230,7 @@ def simplify_elementwise(root: Expr, budget: Budget | None = None) -> Expr:
     return best
 
 
-def _candidates(s: Any) -> list[Any]:
+def _candidates(s: Any, budget: Budget | None = None) -> list[Any]:
     """Forms of ``s`` to choose from by size: cancelled, and factored (``(1 + e^x)^2`` kept)."""
     import sympy
 
@@ -206,7 +238,8 @@ def _candidates(s: Any) -> list[Any]:
     try:
         together = sympy.together(s)
         numerator, denominator = sympy.fraction(together)
-        if max(expanded_terms(numerator), expanded_terms(denominator)) > MAX_TERMS:
+        terms = expanded_terms(numerator), expanded_terms(denominator)
+        if max(terms) > MAX_TERMS or (budget is not None and not budget.spend(sum(terms))):
             return out
         cancelled = sympy.cancel(together)
         out.append(cancelled)

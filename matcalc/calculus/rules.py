@@ -147,20 +147,43 @@ def grad_broadcast(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
 # along one axis: axis 0 runs over the rows (index i), axis 1 over the columns (j)
 
 
-def _axis_labels(node: Expr, ctx: Ctx) -> tuple[str, str, str]:
-    """The labels (i, j) of the matrix operand and the one its result keeps."""
-    i, j = f"a{next(ctx._fresh)}", f"a{next(ctx._fresh)}"
-    return i, j, (j if node.op.endswith("0") else i)
+@dataclass(frozen=True)
+class _Along:
+    """An operator along one axis of a matrix ``X_ij``: the labels of X's entry, the
+    axis it runs along, and the label its result keeps (``j`` along axis 0)."""
+
+    entry: tuple[str, str]
+    axis: int
+
+    @property
+    def kept(self) -> str:
+        return self.entry[1 - self.axis]
+
+    @property
+    def summed(self) -> str:
+        return self.entry[self.axis]
+
+
+def _along(node: Expr, ctx: Ctx) -> _Along:
+    return _Along((f"a{next(ctx._fresh)}", f"a{next(ctx._fresh)}"),
+                  0 if node.op.endswith("0") else 1)
+
+
+def _spread(x: Expr, adjoint: Expr, a: _Along, ctx: Ctx, weight: Expr,
+            entry: tuple[str, str] | None = None) -> Expr:
+    """The shape every rule along an axis has: d r_k = sum along the axis of W ⊙ dX, so
+    the adjoint (over the kept label) is repeated along the axis and weighted by W."""
+    entry = entry or a.entry
+    return ctx.pull(x, entry, (adjoint, ctx.batch + (a.kept,)), (weight, entry))
 
 
 @defvjp(*axes.SUM_AXIS, name="sum along an axis: d sum(X, axis=k) = sum(dX, axis=k)")
 def grad_sum_axis(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
-    # each entry of the result sums one column (row): its adjoint is repeated along it
+    # each entry of the result sums one column (row): W is all ones, a vector of them
     x = node.args[0]
-    r, col, kept = _axis_labels(node, ctx)
-    summed = r if kept == col else col
-    size = x.shape[0] if summed == r else x.shape[1]
-    return ctx.pull(x, (r, col), (G, ctx.batch + (kept,)), (c.ones((size,)), (summed,)))
+    a = _along(node, ctx)
+    return ctx.pull(x, a.entry, (G, ctx.batch + (a.kept,)),
+                    (c.ones((x.shape[a.axis],)), (a.summed,)))
 
 
 @defvjp("max", name="max rule: d max(X) = dX_k at the (unique) largest entry")
@@ -174,18 +197,16 @@ def grad_max(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
         name="max along an axis: d max(X, axis=k) = dX at each column's (row's) largest entry")
 def grad_max_axis(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     x = node.args[0]
-    r, col, kept = _axis_labels(node, ctx)
-    where = axes.ismax_axis(x, 0 if kept == col else 1)
-    return ctx.pull(x, (r, col), (G, ctx.batch + (kept,)), (where, (r, col)))
+    a = _along(node, ctx)
+    return _spread(x, G, a, ctx, axes.ismax_axis(x, a.axis))
 
 
 @defvjp(*axes.LOGSUMEXP_AXIS,
         name="log-sum-exp along an axis: d logsumexp(Z, axis=1) = rowwise softmax(Z) * dZ")
 def grad_logsumexp_axis(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     x = node.args[0]
-    r, col, kept = _axis_labels(node, ctx)
-    s = axes.softmax(x, 0 if kept == col else 1)
-    return ctx.pull(x, (r, col), (G, ctx.batch + (kept,)), (s, (r, col)))
+    a = _along(node, ctx)
+    return _spread(x, G, a, ctx, axes.softmax(x, a.axis))
 
 
 @defvjp(*axes.SOFTMAX_AXIS,
@@ -194,15 +215,13 @@ def grad_softmax_axis(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
     # for each row (column) s of S: the vector softmax rule, G ⊙ S - S ⊙ (the row sums
     # of G ⊙ S repeated along the row)
     x = node.args[0]
-    r, col, kept = _axis_labels(node, ctx)
-    other = f"a{next(ctx._fresh)}"
-    direct = ctx.pull(x, (r, col), (G, ctx.batch + (r, col)), (node, (r, col)))
-    size = x.shape[1 - (0 if kept == col else 1)]
-    weights = contract(ctx.batch + (kept,), ctx.batch_shape + (size,),
-                       (G, ctx.batch + (r, col)), (node, (r, col)))
-    target = (other, col) if kept == col else (r, other)
-    cross = ctx.pull(x, target, (weights, ctx.batch + (kept,)), (node, target))
-    return c.sub(direct, cross)
+    a = _along(node, ctx)
+    direct = ctx.pull(x, a.entry, (G, ctx.batch + a.entry), (node, a.entry))
+    weights = contract(ctx.batch + (a.kept,), ctx.batch_shape + (x.shape[1 - a.axis],),
+                       (G, ctx.batch + a.entry), (node, a.entry))
+    other = list(a.entry)
+    other[a.axis] = f"a{next(ctx._fresh)}"
+    return c.sub(direct, _spread(x, weights, a, ctx, node, (other[0], other[1])))
 
 
 # ----------------------------------------------------------------------------------------
@@ -308,9 +327,7 @@ def grad_mean(node: Expr, i: int, G: Expr, ctx: Ctx) -> Expr:
 
 def _entries(shape: Shape) -> Expr:
     """The number of entries of ``shape``, as a product of its sizes (``m * n``)."""
-    factors = [c.dim(int(f) if f.isdigit() else f)
-               for d in shape for f in str(d).split("*")]
-    return c.mul(*factors)
+    return c.mul(*(c.dim(d) for d in shape))
 
 
 @defvjp("norm", name="norm rule: d||x|| = x' dx / ||x|| (Matrix Cookbook eq. 129)")

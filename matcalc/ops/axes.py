@@ -64,13 +64,6 @@ def _result_shape(a: Expr, axis: int) -> tuple[Dim, ...]:
     return (a.shape[1 - axis],)
 
 
-def size_of(d: Dim) -> Expr:
-    """The size of dimension ``d`` as a scalar (``m*p`` as ``m * p``)."""
-    if isinstance(d, int):
-        return const(d)
-    return arith.mul(*(dim(int(f) if f.isdigit() else f) for f in d.split("*")))
-
-
 # ----------------------------------------------------------------------------------------
 # constructors
 
@@ -87,14 +80,14 @@ def sum_axis(a: Expr, axis: object = None) -> Expr:
     if is_zero(a):
         return zeros(_result_shape(a, ax))
     if a.op == "ones":
-        return arith.mul(size_of(a.shape[ax]), ones(_result_shape(a, ax)))
+        return arith.mul(dim(a.shape[ax]), ones(_result_shape(a, ax)))
     scalars, rest = arith.pull_scalars(a)
     if scalars:
         return arith.mul(*scalars, sum_axis(rest, ax))
     if a.op == "transpose":
         return sum_axis(a.args[0], 1 - ax)
     if a.op == BROADCAST and ax == 0:  # m copies of b: m * b
-        return arith.mul(size_of(a.shape[0]), a.args[0])
+        return arith.mul(dim(a.shape[0]), a.args[0])
     return make(SUM_AXIS[ax], (a,), (), _result_shape(a, ax))
 
 
@@ -105,7 +98,7 @@ def mean_axis(a: Expr, axis: object = None) -> Expr:
     ax = axis_of("mean", a, axis)
     if ax is None:
         return reductions.mean(a)
-    return arith.div(sum_axis(a, ax), size_of(a.shape[ax]))
+    return arith.div(sum_axis(a, ax), dim(a.shape[ax]))
 
 
 def max_(a: Expr, axis: object = None) -> Expr:

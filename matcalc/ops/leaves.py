@@ -28,9 +28,19 @@ def var(name: str, shape: Shape = (), structure: str = "") -> Expr:
 
 
 def dim(d: Dim) -> Expr:
-    """The size of dimension ``d`` as a scalar."""
+    """The size of dimension ``d`` as a scalar.
+
+    A product ``m*p`` is the product ``m * p`` of its factors' sizes, so that
+    ``tr(eye(m*p))``, ``m * p`` and a rule's count of entries are one node and
+    fold with other powers of ``m`` and ``p`` (``tr(eye(m))^3 * m`` is ``m^4``); a
+    ``dim`` node is always a single name.
+    """
     if isinstance(d, int):
         return const(d)
+    if "*" in d:
+        from matcalc.ops import arith  # arith is built on the leaves: imported on first use
+
+        return arith.mul(*(dim(int(f) if f.isdigit() else f) for f in d.split("*")))
     return make("dim", (), (d,), ())
 
 

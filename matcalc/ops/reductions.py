@@ -41,10 +41,7 @@ def sum_(a: Expr) -> Expr:
 
 def _rows(a: Expr) -> Expr:
     """The length of ``a``'s first axis, as a scalar."""
-    rows = a.shape[0]
-    if isinstance(rows, int):
-        return const(rows)
-    return arith.mul(*(dim(int(f) if f.isdigit() else f) for f in rows.split("*")))
+    return dim(a.shape[0])
 
 
 def mean(a: Expr) -> Expr:

@@ -23,28 +23,36 @@ SUMMATION = ADD - 1
 class Indexed:
     """An entry of a tensor in index notation: ``\\sum_{summed}`` of a product of factors.
 
-    Each factor is ``(base, letters, bracketed)``: printed ``base_{letters}``, or
-    ``\\left[base\\right]_{letters}`` when ``base`` is compound or already has a
-    subscript; a factor without letters is a scalar.
+    Each factor is ``(base, indices, bracketed)``: printed ``base_{ij}``, or
+    ``\\left[base\\right]_{ij}`` when ``base`` is compound or already has a
+    subscript; a factor without indices is a scalar.  An index is a letter, or
+    beyond the 52 letters a subscripted one (``i_{1}``, ``i_{2}``, ...).
     """
 
-    out: str
+    out: tuple[str, ...]
     summed: tuple[str, ...]
-    factors: tuple[tuple[str, str, bool], ...]
+    factors: tuple[tuple[str, tuple[str, ...], bool], ...]
 
     def body(self) -> str:
         words = []
-        for base, letters, bracketed in self.factors:
-            if not letters:
+        for base, indices, bracketed in self.factors:
+            if not indices:
                 words.append(base)
             elif bracketed:
-                words.append(rf"\left[{base}\right]_{{{letters}}}")
+                words.append(rf"\left[{base}\right]_{{{subscript(indices)}}}")
             else:
-                words.append(f"{base}_{{{letters}}}")
+                words.append(f"{base}_{{{subscript(indices)}}}")
         text = juxtapose(words)
         if self.summed:
             text = rf"\sum_{{{','.join(self.summed)}}} {text}"
         return text
+
+
+def subscript(indices: Sequence[str]) -> str:
+    """Indices side by side (``ij``); with commas once one is subscripted (``j,i_{1}``)."""
+    if all(len(ix) == 1 for ix in indices):
+        return "".join(indices)
+    return ",".join(indices)
 
 
 @dataclass(frozen=True)
