@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 import matcalc as mc
@@ -32,7 +33,7 @@ SQUARES = {"A": ("m", "m"), "B": ("p", "p"), "X": ("n", "n")}
     ("logdet(kron(A, X))", "X", "tr(eye(m)) * inv(X).T"),
     # det(A ⊗ B) = det(A)^n det(B)^m for A m×m, B n×n (MC 516): by B, m det(A)^n det(B)^m
     # inv(B)' (the exponents m - 1 and 1 of det(B) combined)
-    ("det(kron(A, X))", "X", "det(A)^n * m * det(X)^m * inv(X).T"),
+    ("det(kron(A, X))", "X", "m * det(A)^n * det(X)^m * inv(X).T"),
     ("det(kron(X, X))", "X", "2 * n * det(X)^(2 * n) * inv(X).T"),  # det(X)^(2n)
     ("sum(inv(kron(A, X)))", "A",  # inv(A ⊗ B) = inv(A) ⊗ inv(B)   (MC 511)
      "-sum(inv(X)) * outer(inv(A).T @ ones(m), inv(A) @ ones(m))"),
@@ -125,3 +126,71 @@ def test_a_kronecker_product_with_a_row() -> None:
     for wrt in ("A", "x", "y"):
         assert mc.verify(f, wrt).ok
     assert str(mc.diff(f, "y")) == "kron(A, x.T) @ ones(n*p)"
+
+
+def _same_values(before: mc.Expr, after: mc.Expr, shapes: dict[str, Any]) -> None:
+    """``after`` (simplified) equals ``before`` at random values of the declared shapes."""
+    rng = np.random.default_rng(5)
+    sizes = {"n": 3}
+    values: dict[str, Any] = {}
+    for name, v in before.variables().items():
+        a = rng.uniform(0.5, 1.5, size=tuple(sizes[str(d)] for d in v.shape))
+        if v.structure:  # symmetric or spd: a well-conditioned symmetric matrix
+            a = a @ a.T + np.eye(a.shape[0])
+        values[name] = a
+    np.testing.assert_allclose(mc.evaluate(after, values), mc.evaluate(before, values),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("text,shapes,want", [
+    # (H + H')/2 with H symmetric is H (SPEC section 3)
+    ("(H + H')/2", {"H": "symmetric(n)"}, "H"),
+    ("0.5 * (H.T + H)", {"H": "spd(n)"}, "H"),
+    ("0.5*(2*C - 2*P)", {"C": ("n", "n"), "P": ("n", "n")}, "C - P"),
+    # S' = S: -0.5 (inv(S)' + inv(S)) is -inv(S)
+    ("(-0.5 * inv(S).T - 0.5 * inv(S)) @ (x - mu)", {"S": "spd(n)", "x": ("n",)},
+     "-inv(S) @ (x - mu)"),
+    ("(-0.5 * inv(S).T - 0.5 * inv(S)) @ (x - mu)", {"S": ("n", "n"), "x": ("n",)},
+     "-0.5 * (inv(S).T + inv(S)) @ (x - mu)"),  # without the symmetry nothing cancels
+    # the scalar simplifier keeps (1 + e^x)^2 factored, never 1 + 2 e^x + e^(2x)
+    ("exp(x)/(exp(x)+1)^2", {"x": ()}, "exp(x) / (exp(x) + 1)^2"),
+    # eye(n)^k is eye(n) for k > 0 (entries 0 and 1)
+    ("sum((eye(n)*X)^2)", {"X": ("n", "n")}, "sum(eye(n) * X^2)"),
+    ("eye(n)^3 + X", {"X": ("n", "n")}, "eye(n) + X"),
+])
+def test_textbook_simplifications(text: str, shapes: dict[str, Any], want: str) -> None:
+    f = mc.parse(text, shapes=shapes)
+    g = simplify(f)
+    assert str(g) == want
+    _same_values(f, g, shapes)
+
+
+def test_powers_of_the_identity_in_derivatives() -> None:
+    # d sum((I ⊙ X)^2)/dX = 2 I ⊙ X   (the diagonal of X, twice)
+    _check("sum((eye(n)*X)^2)", "X", {"X": ("n", "n")}, "2 * eye(n) * X")
+
+
+def test_dimensions_come_before_other_scalar_factors() -> None:
+    # numbers first, then sizes, then other scalars, as the books write m det(A)^n ...
+    shapes = {"A": ("m", "m"), "X": ("n", "n"), "s": ()}
+    f = mc.parse("det(A)^n * m * s * X", shapes=shapes)
+    assert str(f) == "m * det(A)^n * s * X"
+    assert mc.parse(str(f), shapes=shapes) is f
+    assert str(mc.parse("s * X / n * 2", shapes=shapes)) == "2 * s * X / n"
+
+
+def test_the_log_sigmoid_family_evaluates_finite() -> None:
+    # log(sigmoid(z)) = -softplus(-z), log(1 - sigmoid(z)) = -softplus(z): evaluated so
+    # (finite at |z| = 1000) and printed as written
+    z = np.array([-1000.0, -30.0, 0.5, 30.0, 1000.0])
+    for text, want in [("log(sigmoid(z))", -np.logaddexp(0, -z)),
+                       ("log(1 - sigmoid(z))", -np.logaddexp(0, z)),
+                       ("log(1 + exp(z))", np.logaddexp(0, z))]:
+        f = mc.parse(text, shapes={"z": ("n",)})
+        assert str(f) == text
+        np.testing.assert_allclose(mc.evaluate(f, {"z": z}), want, rtol=1e-14)
+        np.testing.assert_allclose(mc.to_numpy(f)(z=z), want, rtol=1e-14)
+    for text, want in [("sum(log(sigmoid(z)))", 1 - 1 / (1 + np.exp(-z))),
+                       ("sum(log(1 - sigmoid(z)))", -1 / (1 + np.exp(-z)))]:
+        g = mc.diff(mc.parse(text, shapes={"z": ("n",)}), "z")  # 1 - sigmoid(z), -sigmoid(z)
+        np.testing.assert_allclose(mc.evaluate(g, {"z": z}), want, rtol=1e-12, atol=1e-300)

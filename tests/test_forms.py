@@ -225,6 +225,12 @@ def test_vec_form_of_every_operator(what: str, text_: str, wrt: str) -> None:
     ("det(X)", "X", {"X": ("n", "n")}, "det(X) * vec(inv(X).T).T"),
     ("tanh(A @ x + b)", "A", {"A": ("m", "n")}, "diag(1 - tanh(A @ x + b)^2) @ kron(x.T, eye(m))"),
     ("A @ X", "X", {"A": ("m", "n"), "X": ("n", "p")}, "kron(eye(p), A)"),
+    # diag(diag(X)) = I ⊙ X: vec(I ⊙ dX) = diag(vec(I)) vec(dX)   (ch. 9.14); diag(X) =
+    # (I ⊙ X) 1, so d vec = (1' ⊗ I) diag(vec(I)); diag(x) = I ⊙ (x 1'): diag(vec(I)) (1 ⊗ I)
+    ("diag(diag(X))", "X", {"X": ("n", "n")}, "diag(vec(eye(n)))"),
+    ("diag(X)", "X", {"X": ("n", "n")}, "kron(ones(1, n), eye(n)) @ diag(vec(eye(n)))"),
+    ("diag(x)", "x", {"x": ("n",)}, "diag(vec(eye(n))) @ kron(ones(n, 1), eye(n))"),
+    ("diag(diag(X))", "X", {"X": "symmetric(n)"}, "diag(vec(eye(n)))"),
     ("X @ B", "X", {"X": ("n", "p"), "B": ("p", "q")}, "kron(B.T, eye(n))"),
 ])
 def test_vec_form_magnus_neudecker(text_: str, wrt: str, shapes: dict[str, Any],
@@ -254,8 +260,8 @@ KRON_PERMUTATION = "kron(kron(eye(n), commutation(q, m)), eye(p))"
     ("tr(kron(A, X))", "X", "tr(A) * vec(eye(n)).T", "tr(A) * tr(dX)"),
     ("logdet(kron(A, X))", "X", "tr(eye(m)) * vec(inv(X).T).T",
      "tr(eye(m)) * tr(inv(X) @ dX)"),
-    ("det(kron(A, X))", "X", "det(A)^n * m * det(X)^m * vec(inv(X).T).T",
-     "det(A)^n * m * det(X)^m * tr(inv(X) @ dX)"),
+    ("det(kron(A, X))", "X", "m * det(A)^n * det(X)^m * vec(inv(X).T).T",
+     "m * det(A)^n * det(X)^m * tr(inv(X) @ dX)"),
 ])
 def test_kronecker_identities_in_the_vec_and_differential_forms(
         text_: str, wrt: str, vec: str, differential: str) -> None:
@@ -334,9 +340,12 @@ def test_readme_tour_shows_real_output_of_the_forms(capsys: pytest.CaptureFixtur
 
     lines = (Path(__file__).parent.parent / "README.md").read_text("utf-8").splitlines()
     checked = 0
-    for k, line in enumerate(lines):
-        if not (line.startswith("$ matcalc diff") and "--form" in line):
+    forms = []
+    for k, line in enumerate(lines):  # every diff of the tour, whatever its form
+        if not line.startswith("$ matcalc diff"):
             continue
+        if line.startswith('$ matcalc diff "tanh(A@x + b)" --wrt A '):
+            forms.append(line.split("--form ")[1].split()[0] if "--form" in line else "array")
         want = []
         for after in lines[k + 1:]:
             if after.startswith(("$", "```")):
@@ -345,4 +354,33 @@ def test_readme_tour_shows_real_output_of_the_forms(capsys: pytest.CaptureFixtur
         assert main(shlex.split(line[2:], comments=True)[1:]) == 0
         assert capsys.readouterr().out.splitlines() == want
         checked += 1
-    assert checked >= 3
+    assert checked >= 8
+    # the single layer's order-3 derivative by A in all three forms
+    assert forms == ["array", "differential", "vec"]
+
+
+# ----------------------------------------------------------------------------------------
+# hvp
+
+
+@pytest.mark.parametrize("text_,wrt,shapes,want", [
+    ("0.5*norm(y - A@x)^2", "x", {"A": ("m", "n")}, "A.T @ A @ v"),  # A'(A v), a chain
+    # d² logdet in the direction V: the differential of inv(X)', -inv(X)' V' inv(X)'
+    ("logdet(X)", "X", {"X": ("n", "n")}, "-inv(X).T @ v_X.T @ inv(X).T"),
+    ("sum(tanh(A @ x + b))", "A", {"A": ("m", "n")}, None),  # an order-4 Hessian
+])
+def test_hvp_is_the_hessian_times_v(text_: str, wrt: str, shapes: dict[str, Any],
+                                    want: str | None) -> None:
+    f = _parse(text_, shapes)
+    name = "v" if wrt == "x" else "v_" + wrt
+    Hv = mc.hvp(f, wrt, name)
+    if want is not None:
+        assert str(Hv) == want
+    H = mc.hessian(f, wrt)
+    values = _values(f, Hv)
+    x = f.variables()[wrt]
+    expected = np.tensordot(np.asarray(mc.evaluate(H, _with_sizes(H, values))), values[name],
+                            axes=x.ndim)
+    np.testing.assert_allclose(mc.evaluate(Hv, _with_sizes(Hv, values)), expected,
+                               rtol=1e-9, atol=1e-12)
+    assert Hv.shape == x.shape

@@ -24,7 +24,7 @@ from matcalc.core.dims import Dim, Shape, product_dim
 from matcalc.core.expr import Expr, depends_on, postorder
 from matcalc.ops import construct as c
 from matcalc.ops.functions import derivative_of
-from matcalc.ops.linalg import DET, INV, LOGDET, TR
+from matcalc.ops.linalg import DET, DIAG, DIAGPART, INV, LOGDET, TR
 from matcalc.ops.reductions import ISMAX, LOGSUMEXP, SOFTMAX
 from matcalc.ops.reshaping import COMMUTATION, KRON, UNVEC, VEC
 
@@ -63,18 +63,28 @@ def vec_jacobian(f: Expr, x: Expr) -> Expr:
     for node in postorder(f):
         if id(node) not in live or id(node) in done:
             continue
-        rule = VEC_RULES.get(node.op)
-        jacs = [done.get(id(a)) if id(a) in live else None for a in node.args]
+        same = _hadamard_form(node)  # the rule of an equal node whose form is shorter
+        rule = VEC_RULES.get(same.op)
+        jacs = [done.get(id(a)) if id(a) in live else None for a in same.args]
         try:  # vec and kron are for vectors and matrices: tensors take the array form
             if rule is None or any(e.ndim > 2 for e in (node, *node.args)):
                 raise NoKroneckerForm
-            done[id(node)] = rule(node, jacs)
+            done[id(node)] = rule(same, jacs)
         except NoKroneckerForm:
             done[id(node)] = column_stacked(node, x)
     result = done.get(id(f))
     if result is None:
         return _as_row(c.zeros((n_x,))) if not f.shape else c.zeros((numel(f.shape), n_x))
     return result
+
+
+def _hadamard_form(node: Expr) -> Expr:
+    """``diag(diag(M))`` as ``eye(n) * M``, whose vec form is ``diag(vec(I))`` (ch. 9.14)
+    rather than the product of the two selections; any other node as it is."""
+    if node.op == DIAG and node.args[0].op == DIAGPART:
+        m = node.args[0].args[0]
+        return c.mul(c.eye(m.shape[0]), m)
+    return node
 
 
 def column_stacked(node: Expr, x: Expr) -> Expr:
@@ -247,6 +257,24 @@ def vec_same(node: Expr, js: Sequence[Jac]) -> Jac:
 def _row_of(g: Expr) -> Expr:
     """vec(g)' for a vector or matrix ``g``."""
     return _as_row(c.vec(g) if g.ndim == 2 else g)
+
+
+@defvec(DIAGPART)
+def vec_diagpart(node: Expr, js: Sequence[Jac]) -> Jac:
+    # diag(dX) = (I ⊙ dX) 1, so vec(diag(dX)) = kron(1', I) diag(vec(I)) vec(dX)
+    (J,) = js
+    n = node.shape[0]
+    select = c.matmul(c.kron(c.ones((1, n)), c.eye(n)), c.diag(c.vec(c.eye(n))))
+    return None if J is None else c.matmul(select, J)
+
+
+@defvec(DIAG)
+def vec_diag(node: Expr, js: Sequence[Jac]) -> Jac:
+    # diag(dv) = I ⊙ (dv 1'), so vec(diag(dv)) = diag(vec(I)) kron(1, I) dv
+    (J,) = js
+    n = node.shape[0]
+    spread = c.matmul(c.diag(c.vec(c.eye(n))), c.kron(c.ones((n, 1)), c.eye(n)))
+    return None if J is None else c.matmul(spread, J)
 
 
 @defvec(INV)

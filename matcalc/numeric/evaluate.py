@@ -6,8 +6,9 @@ bottom-up, each distinct node once, along the plan of
 :mod:`matcalc.numeric.lowering`: matrix chains in the order of their schedule
 (the one generated code follows), ``diag(v)`` in products as a scaling,
 identities never built, einsums along a contraction path found once per shape
-(:mod:`matcalc.numeric.executor`).  Nodes without a recipe use the op-by-op
-rules of :mod:`matcalc.numeric.reference`.
+(:mod:`matcalc.numeric.executor`); ``log(sigmoid(z))`` and its family in the
+softplus forms of :mod:`matcalc.numeric.stable`, as in generated code.  Nodes
+without a recipe use the op-by-op rules of :mod:`matcalc.numeric.reference`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from matcalc.numeric.binding import bind, concrete
 from matcalc.numeric.executor import run_recipe
 from matcalc.numeric.lowering import Lowering
 from matcalc.numeric.reference import apply_op, leaf_value, out_of_memory
+from matcalc.numeric.stable import stable
 
 __all__ = ["evaluate", "to_numpy"]
 
@@ -51,8 +53,11 @@ def _compile(expr: Expr) -> Callable[[Mapping[str, Any]], Array]:
     if not isinstance(expr, Expr):
         raise MatcalcError(f"evaluate and to_numpy need an expression, not "
                            f"{type(expr).__name__}; parse the text first (matcalc.parse)")
-    low = Lowering([expr])
-    order = low.order([expr])
+    # the log-sigmoid family in softplus form, as generated code computes it:
+    # log(sigmoid(-1000)) is -1000, not -inf (equal values, the same variables)
+    stable_expr = stable(expr)
+    low = Lowering([stable_expr])
+    order = low.order([stable_expr])
     index = {id(n): i for i, n in enumerate(order)}
     plan = [(n, [index[id(a)] for a in low.lower(n)], low.recipe.get(id(n))) for n in order]
 

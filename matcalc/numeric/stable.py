@@ -14,8 +14,8 @@ backend are the stable ones):
     log(1 + exp(z))      = softplus(z)
     log(sum(exp(z)))     = logsumexp(z)      (z a vector)
 
-The rewritten expression equals the original everywhere; only code generation
-uses it, so printed results keep the user's form.
+The rewritten expression equals the original everywhere; evaluation and code
+generation use it, and printed results keep the user's form.
 """
 
 from __future__ import annotations

@@ -213,10 +213,12 @@ def mul(*factors: Expr) -> Expr:
     if any(e.op == "mul" for _, e in items):  # (a * b)^-1 came back as a^-1 * b^-1: flatten
         return mul(const(coeff), *(e for _, e in sorted(items, key=lambda it: it[0])),
                    *([ones(shape)] if shape else []))
-    # scalar factors before arrays, otherwise in order of appearance
-    # scalar factors before arrays and numerators before denominators (the printed
-    # order, so that parsing the text gives back the same node); else as they came
-    items.sort(key=lambda it: (bool(it[1].shape), _is_denominator(it[1]), it[0]))
+    # scalar factors before arrays, numerators before denominators, dimensions before
+    # other scalars (``m * det(X)^m``, as the books write a size; the number is first
+    # already): the printed order, so that parsing the text gives back the same node;
+    # else as they came
+    items.sort(key=lambda it: (bool(it[1].shape), _is_denominator(it[1]),
+                               it[1].op != "dim", it[0]))
     out = [e for _, e in items]
     if not out:  # a number, or a number times ones(...) (scale would come back here)
         if not shape or coeff == 1:
@@ -267,6 +269,8 @@ def power(base: Expr, exponent: Expr) -> Expr:
                 return mul(*(power(f, exponent) for f in base.args))
             if base.op == "ones":
                 return base
+        if base.op == "eye" and p > 0:  # entries 0 and 1, each its own positive power
+            return base
     if base.op == "const" and base.attrs[0] == 1:
         return base
     return make("pow", (base, exponent), (), base.shape)
