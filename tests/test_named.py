@@ -43,6 +43,28 @@ def test_three_layer_gradient_names_its_shared_parts() -> None:
     assert mc.parse(str(g), shapes=_shapes(g)) is g
 
 
+def test_every_gradient_of_the_network_repeats_no_long_part() -> None:
+    """Issue 14's done-when: by every variable, a short result too (by A3: 60 characters
+    in full) names sigmoid(A2 @ tanh(A1 @ x)) rather than writing it twice."""
+    f = mc.parse(NETWORK, shapes=SHAPES)
+    expected = {
+        "A3": "outer(A3 @ t0 - y, t0) where t0 = sigmoid(A2 @ tanh(A1 @ x))",
+        "A2": "outer(A3.T @ (A3 @ t1 - y) * t1 * (1 - t1), t0) "
+              "where t0 = tanh(A1 @ x), t1 = sigmoid(A2 @ t0)",
+        "x": "A1.T @ (A2.T @ (A3.T @ (A3 @ t1 - y) * t1 * (1 - t1)) * (1 - t0^2)) "
+             "where t0 = tanh(A1 @ x), t1 = sigmoid(A2 @ t0)",
+    }
+    values = _values(1)
+    for name, text in expected.items():
+        g = mc.diff(f, name)
+        assert str(g) == text
+        assert str(g).split(" where ")[0].count("sigmoid") == 0
+        again = mc.parse(str(g), shapes=_shapes(g))
+        assert again is g
+        np.testing.assert_allclose(mc.evaluate(again, values), mc.evaluate(g, values))
+        assert mc.verify(f, name).ok
+
+
 def test_user_names_are_kept_in_results_and_steps() -> None:
     f = mc.parse("0.5*norm(A3 @ f2 - y)^2 where f1 = tanh(A1 @ x), f2 = sigmoid(A2 @ f1)",
                  shapes=SHAPES)

@@ -84,12 +84,18 @@ class TextPrinter(Visitor[Piece]):
         self.carried = self.dims | dims_in_shapes(root)
         self.name_shared(root, given, generate=generate is not False)
         body = self.piece(root).text
-        if generate is None and self.definitions and \
+        if generate is None and self.definitions and not self._repeats_long_part(given) and \
                 _expanded_length(body, self.definitions, set(given)) <= INLINE_MAX:
             return TextPrinter(self.dims).print(root, given, generate=False)
         if not self.definitions:
             return body
         return body + " where " + ", ".join(f"{n} = {p.text}" for n, p in self.definitions)
+
+    def _repeats_long_part(self, given: Mapping[str, Expr]) -> bool:
+        """Whether a part of at least :data:`REPEATED_MIN` characters occurs twice: such a
+        part is named even in a short result, so no reader compares two long copies."""
+        return any(name not in given and self.uses[id(p.node)] >= 2
+                   and len(p.text) >= REPEATED_MIN for name, p in self.definitions)
 
     def size(self, piece: Piece) -> int:
         return len(piece.text)
@@ -313,6 +319,7 @@ class TextPrinter(Visitor[Piece]):
 
 
 INLINE_MAX = 100  # a result this short in full is printed in full: names only what it shares
+REPEATED_MIN = 24  # ... unless it repeats a part this long (sigmoid(A2 @ tanh(A1 @ x)))
 
 
 def names_needed(root: Expr) -> bool:
