@@ -194,3 +194,23 @@ def test_the_log_sigmoid_family_evaluates_finite() -> None:
                        ("sum(log(1 - sigmoid(z)))", -1 / (1 + np.exp(-z)))]:
         g = mc.diff(mc.parse(text, shapes={"z": ("n",)}), "z")  # 1 - sigmoid(z), -sigmoid(z)
         np.testing.assert_allclose(mc.evaluate(g, {"z": z}), want, rtol=1e-12, atol=1e-300)
+
+
+def test_log_one_plus_exp_is_differentiated_as_softplus() -> None:
+    """d log(1 + e^u) = sigmoid(u) du, as the books write it, and finite where e^u
+    overflows (it was exp(z) / (1 + exp(z)): nan at z = 1000)."""
+    z = np.array([1000.0, -1000.0, 0.0, 2.0])
+    sig = np.array([1.0, 0.0, 0.5, 1 / (1 + np.exp(-2.0))])
+    for text in ("sum(log(1 + exp(z)))", "sum(log(exp(z) + 1))"):
+        f = mc.parse(text)
+        g, h = mc.diff(f, "z"), mc.hessian(f, "z")
+        assert str(g) == "sigmoid(z)"
+        assert str(h) == "diag(sigmoid(z) * (1 - sigmoid(z)))"
+        np.testing.assert_allclose(mc.evaluate(g, {"z": z}), sig, rtol=1e-12)
+        np.testing.assert_allclose(mc.evaluate(h, {"z": z}), np.diag(sig * (1 - sig)),
+                                   rtol=1e-12)
+        assert mc.verify(f, "z").ok and mc.verify(g, "z").ok
+    f = mc.parse("sum(log(1 + exp(-y * (X @ w))))/n where X: matrix(n, d)")
+    assert str(mc.diff(f, "w")) == "-X.T @ (sigmoid(-y * (X @ w)) * y) / n"
+    assert mc.verify(f, "w").ok
+    assert str(f) == "sum(log(1 + exp(-y * (X @ w)))) / n"  # the function as written

@@ -136,6 +136,22 @@ def mixed_product(node: Expr) -> Expr | None:
 
 
 # ----------------------------------------------------------------------------------------
+# elementwise functions
+
+
+@identity("fn")
+def softplus_of_log(node: Expr) -> Expr | None:
+    # log(1 + exp(u)) = softplus(u): its derivative is then sigmoid(u), not
+    # exp(u) / (1 + exp(u)), which is nan where exp(u) overflows (u = 1000)
+    if node.attrs[0] != "log" or node.args[0].op != "add" or len(node.args[0].args) != 2:
+        return None
+    one, e = sorted(node.args[0].args, key=lambda a: a.op != "const")
+    if one.op != "const" or one.value != 1 or e.op != "fn" or e.attrs[0] != "exp":
+        return None
+    return c.fn("softplus", e.args[0])
+
+
+# ----------------------------------------------------------------------------------------
 # sums: a coefficient every term shares
 
 
