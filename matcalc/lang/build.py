@@ -28,7 +28,7 @@ from matcalc.core.names import remember_names
 from matcalc.lang.habits import unknown_function
 from matcalc.lang.parser import CHAINS, Parsed, Raw, chain_spine
 from matcalc.lang.readings import Readings, written
-from matcalc.lang.scope import Scope, walk
+from matcalc.lang.scope import Scope, lone_name
 from matcalc.lang.surface import (
     CALLS,
     DIM_FUNCTIONS,
@@ -286,16 +286,10 @@ class ExprBuilder:
 
     def _lone_name(self, raw: Raw) -> bool:
         """Whether ``raw`` is one undeclared variable with numbers only (``s``, ``2*s``)."""
-        names = set()
-        for r in walk(raw):
-            if r.kind == "name":
-                names.add(r.value)
-            elif r.kind not in ("number", "mul", "div", "neg"):
-                return False
+        name = lone_name(raw)
         scope = self.scope
-        return len(names) == 1 and all(
-            v not in scope.declared and v not in scope.definitions and scope.is_variable(v)
-            for v in names)
+        return name is not None and name not in scope.declared and \
+            name not in scope.definitions and scope.is_variable(name)
 
     def _transpose_habit(self, r: Raw) -> None:
         """``x^T`` with ``T`` not declared: the transpose habit of the course notes."""

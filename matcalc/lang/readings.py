@@ -16,7 +16,7 @@ from matcalc.core.dims import Dim, Shape, is_placeholder
 from matcalc.core.errors import MatcalcWarning, quote_with_caret
 from matcalc.core.expr import Expr
 from matcalc.lang.parser import CHAINS, Raw, chain_spine
-from matcalc.lang.scope import walk
+from matcalc.lang.scope import lone_name
 from matcalc.ops import construct as c
 from matcalc.ops.record import OPS
 
@@ -80,17 +80,6 @@ def _step_shape(left: Shape, right: Expr, kind: str) -> Shape:
 def _grouped(text: str) -> str:
     """``text`` in parentheses if it is a product of several factors."""
     return f"({text})" if " " in text else text
-
-
-def _lone_name(raw: Raw) -> str | None:
-    """The name of ``raw`` if it is one name with numbers only (``s``, ``2*s``, ``-s/2``)."""
-    names = set()
-    for r in walk(raw):
-        if r.kind == "name":
-            names.add(r.value)
-        elif r.kind not in ("number", "mul", "div", "neg"):
-            return None
-    return str(next(iter(names))) if len(names) == 1 else None
 
 
 class Readings:
@@ -192,7 +181,7 @@ class Readings:
         the naming convention only, where a scalar was probably meant (``s * A``, ``X / c``)."""
         for raw, mine, other, matrix in ((n.children[0], left, right, n.children[1]),
                                          (n.children[1], right, left, n.children[0])):
-            name = _lone_name(raw)
+            name = lone_name(raw)
             if name in self.conventional and len(mine) == 1 and _is_matrix(other):
                 return (f"{name} is a vector by the naming convention (a lowercase name), "
                         f"broadcast over the rows of {written(self.text, matrix)}; declare "
@@ -201,7 +190,7 @@ class Readings:
 
     def _row_times_forced_scalar(self, n: Raw, operand: Raw) -> None:
         """``x' * y`` (matrixcalculus.org's ``*``): ``y`` made a scalar for it to fit."""
-        name = _lone_name(operand)
+        name = lone_name(operand)
         if name in self.forced:
             lt, rt = written(self.text, n.children[0]), written(self.text, operand)
             self.note(n.pos, f"{lt} * {rt} is the row {lt} times {rt}, which is read as a "

@@ -26,6 +26,17 @@ def walk(root: Raw) -> list[Raw]:
     return out
 
 
+def lone_name(raw: Raw) -> str | None:
+    """The name of ``raw`` if it is one name with numbers only (``s``, ``2*s``, ``-s/2``)."""
+    names = set()
+    for r in walk(raw):
+        if r.kind == "name":
+            names.add(r.value)
+        elif r.kind not in ("number", "mul", "div", "neg"):
+            return None
+    return str(next(iter(names))) if len(names) == 1 else None
+
+
 class Scope:
     """The roles of the names of one parsed text."""
 

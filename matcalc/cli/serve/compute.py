@@ -43,12 +43,18 @@ class Request:
     claims: list[str] = field(default_factory=list)  # a claimed derivation, line by line
 
 
-def _expression(value: Any, req: Request) -> None:
+def _text(value: Any, what: str, example: str) -> str:
+    """``value`` if it is text of at most :data:`MAX_EXPRESSION` characters."""
     if not isinstance(value, str):
-        raise MatcalcError("the expression must be text, e.g. \"0.5*norm(y - A@x)^2\"")
+        raise MatcalcError(f"the {what} must be text, {example}")
     if len(value) > MAX_EXPRESSION:
-        raise MatcalcError(f"the expression is {len(value)} characters long; this page takes "
+        raise MatcalcError(f"the {what} is {len(value)} characters long; this page takes "
                            f"at most {MAX_EXPRESSION} (use the command line or the library)")
+    return value
+
+
+def _expression(value: Any, req: Request) -> None:
+    value = _text(value, "expression", "e.g. \"0.5*norm(y - A@x)^2\"")
     if not value.strip():
         raise MatcalcError("type an expression, e.g. \"0.5*norm(y - A@x)^2\"")
     req.expression = value
@@ -89,11 +95,7 @@ def _form(value: Any, req: Request) -> None:
 
 
 def _claims(value: Any, req: Request) -> None:
-    if not isinstance(value, str):
-        raise MatcalcError("the claimed derivation must be text, one line per step")
-    if len(value) > MAX_EXPRESSION:
-        raise MatcalcError(f"the claimed derivation is {len(value)} characters long; this "
-                           f"page takes {MAX_EXPRESSION}")
+    value = _text(value, "claimed derivation", "one line per step")
     req.claims = [line.strip() for line in value.splitlines()
                   if line.strip() and not line.strip().startswith("#")]
 

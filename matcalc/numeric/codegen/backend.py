@@ -67,3 +67,16 @@ class Backend:
         if source is None:
             raise MatcalcError(f"the {self.name} backend has no helper {name} for generated code")
         return source
+
+
+def diagonal_index(full: str, reduced: str, sizes: list[str], arange: str) -> str:
+    """The index arrays that pick the diagonal positions ``full`` of an array from the
+    axes ``reduced`` (``arange`` a template such as ``jnp.arange({})``), broadcast
+    against each other: ``a[i[:, None], i[:, None], j[None, :]]`` for ``iij`` from ``ij``."""
+    k = len(reduced)
+    index = []
+    for ch in full:
+        q = reduced.index(ch)
+        view = ", ".join(":" if i == q else "None" for i in range(k))
+        index.append(f"{arange.format(sizes[q])}[{view}]")
+    return ", ".join(index)

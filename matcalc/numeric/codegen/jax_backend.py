@@ -10,7 +10,7 @@ read static shapes and stay.  Under ``jax.jit`` JAX computes in float32 unless
 
 from __future__ import annotations
 
-from matcalc.numeric.codegen.backend import Backend
+from matcalc.numeric.codegen.backend import Backend, diagonal_index
 from matcalc.numeric.codegen.inputs import input_helpers
 
 # the kernels (JAX's own stable implementations); the input helpers are in .inputs
@@ -31,13 +31,8 @@ KERNELS: dict[str, str] = {
 def _embed(target: str, shape: str, full: str, reduced: str, rhs: str,
            sizes: list[str]) -> list[str]:
     """rhs scattered onto the diagonal positions with index arrays (no identity built)."""
-    k = len(reduced)
-    index = []
-    for ch in full:
-        q = reduced.index(ch)
-        view = ", ".join(":" if i == q else "None" for i in range(k))
-        index.append(f"jnp.arange({sizes[q]})[{view}]")
-    return [f"    {target} = jnp.zeros({shape}, dtype=_dt).at[{', '.join(index)}].set({rhs})"]
+    index = diagonal_index(full, reduced, sizes, "jnp.arange({})")
+    return [f"    {target} = jnp.zeros({shape}, dtype=_dt).at[{index}].set({rhs})"]
 
 
 def jax_backend() -> Backend:

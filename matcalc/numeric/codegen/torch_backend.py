@@ -7,7 +7,7 @@ in the inputs' dtype, so a CUDA float32 input gives CUDA float32 results.
 
 from __future__ import annotations
 
-from matcalc.numeric.codegen.backend import Backend
+from matcalc.numeric.codegen.backend import Backend, diagonal_index
 from matcalc.numeric.codegen.inputs import input_helpers
 
 # the kernels; the input helpers are in .inputs
@@ -33,14 +33,9 @@ def _ismax(x):
 def _embed(target: str, shape: str, full: str, reduced: str, rhs: str,
            sizes: list[str]) -> list[str]:
     """rhs written onto the diagonal positions with index tensors (no identity built)."""
-    k = len(reduced)
-    index = []
-    for ch in full:
-        q = reduced.index(ch)
-        view = ", ".join(":" if i == q else "None" for i in range(k))
-        index.append(f"torch.arange({sizes[q]}, device=_dev)[{view}]")
+    index = diagonal_index(full, reduced, sizes, "torch.arange({}, device=_dev)")
     return [f"    {target} = torch.zeros({shape}, dtype=_dt, device=_dev)",
-            f"    {target}[{', '.join(index)}] = {rhs}"]
+            f"    {target}[{index}] = {rhs}"]
 
 
 def torch_backend() -> Backend:
